@@ -1,0 +1,3 @@
+from avu.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Data: annotation readers, manifests, the generated suite and torch datasets."""

@@ -1,0 +1,1 @@
+"""Readers of each benchmark's official annotation files (real and generated alike)."""

@@ -1,0 +1,30 @@
+"""One exception type for bad user input.
+
+Every problem with a user's file (predictions, annotations, data) is raised as
+`AvuInputError`, whose message is a single line naming the file and the field or
+sample id. The CLI prints it as ``avu: error: <message>`` and exits with code 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+EXIT_BAD_INPUT = 2
+
+
+class AvuInputError(Exception):
+    """A user-supplied file or value is malformed.
+
+    ``path``: the file at fault; ``where``: the field, key or sample id inside it.
+    """
+
+    def __init__(self, path: str | Path | None, where: str | None, message: str):
+        self.path = None if path is None else str(path)
+        self.where = where
+        self.reason = " ".join(str(message).split())  # always one line
+        parts = [p for p in (self.path, self.where) if p]
+        super().__init__(": ".join(parts + [self.reason]))
+
+
+class MissingSamplesError(AvuInputError):
+    """Predictions do not cover every sample of the split (see ``--allow-partial``)."""

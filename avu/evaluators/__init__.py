@@ -1,0 +1,1 @@
+"""One evaluator per benchmark. See `avu.evaluators.base.Evaluator` for the contract."""

@@ -1,0 +1,1 @@
+"""Reading and validating prediction files (formats: docs/predictions.md)."""

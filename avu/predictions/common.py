@@ -1,0 +1,151 @@
+"""Shared checks for prediction files; every failure is a one-line `AvuInputError`.
+
+JSON files use the envelope ``{"benchmark": ID, "predictions": {sample_id: payload}}``;
+NPZ files hold an ``ids`` string array, payload arrays with a leading sample axis and,
+optionally, a scalar ``benchmark`` string.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from avu.errors import AvuInputError
+from avu.references import References
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"non-finite number {name}")
+
+
+def open_file(path: str | Path) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise AvuInputError(path, None, "file not found")
+    if path.is_file() and path.stat().st_size == 0:
+        raise AvuInputError(path, None, "empty file")
+    return path
+
+
+def load_json(path: str | Path) -> Any:
+    path = open_file(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise AvuInputError(path, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    if not text.strip():
+        raise AvuInputError(path, None, "empty file")
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise AvuInputError(path, f"line {exc.lineno} column {exc.colno}", f"invalid or truncated JSON: {exc.msg}") from None
+    except ValueError as exc:  # NaN / Infinity literals
+        raise AvuInputError(path, None, f"invalid JSON: {exc}") from None
+
+
+def load_npz(path: str | Path) -> dict[str, np.ndarray]:
+    path = open_file(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        raise AvuInputError(path, None, f"not a readable .npz archive ({type(exc).__name__})") from None
+    except ValueError as exc:
+        raise AvuInputError(path, None, f"unreadable .npz content: {exc}") from None
+
+
+def check_benchmark(path: Path, declared: Any, benchmark: str) -> None:
+    """Reject a file that says it holds another benchmark's predictions."""
+    if declared is None:
+        return
+    if isinstance(declared, np.ndarray):
+        declared = declared.item() if declared.shape == () else None
+    if not isinstance(declared, str):
+        raise AvuInputError(path, "benchmark", "must be a string")
+    if declared != benchmark:
+        raise AvuInputError(path, "benchmark", f"file holds {declared!r} predictions, not {benchmark!r}")
+
+
+def json_envelope(path: str | Path, benchmark: str) -> dict[str, Any]:
+    """The ``predictions`` mapping of a JSON prediction file, after the envelope checks."""
+    path = Path(path)
+    obj = load_json(path)
+    if not isinstance(obj, dict):
+        raise AvuInputError(path, None, "top level must be an object with a 'predictions' field")
+    check_benchmark(path, obj.get("benchmark"), benchmark)
+    preds = obj.get("predictions")
+    if preds is None:
+        raise AvuInputError(path, "predictions", "field missing")
+    if not isinstance(preds, dict):
+        raise AvuInputError(path, "predictions", "must be an object mapping sample id to prediction")
+    if not preds:
+        raise AvuInputError(path, "predictions", "no predictions")
+    return preds
+
+
+def npz_ids(path: Path, data: dict[str, np.ndarray], benchmark: str) -> list[str]:
+    check_benchmark(path, data.get("benchmark"), benchmark)
+    if "ids" not in data:
+        raise AvuInputError(path, "ids", "array missing")
+    ids = data["ids"]
+    if ids.ndim != 1 or ids.dtype.kind not in "UO":
+        raise AvuInputError(path, "ids", f"must be a 1-D string array, got {ids.dtype} with shape {ids.shape}")
+    if len(ids) == 0:
+        raise AvuInputError(path, "ids", "no predictions")
+    return [str(i) for i in ids]
+
+
+def check_ids(path: Path, ids: Sequence[str], references: References) -> None:
+    """Unknown and duplicated ids are errors (missing ones are the evaluator's call)."""
+    seen: set[str] = set()
+    for sid in ids:
+        if sid not in references:
+            raise AvuInputError(path, f"sample {sid!r}", f"unknown id for {references.benchmark}/{references.split}")
+        if sid in seen:
+            raise AvuInputError(path, f"sample {sid!r}", "appears twice")
+        seen.add(sid)
+
+
+def numeric_array(
+    path: Path,
+    where: str,
+    value: Any,
+    shape: Sequence[int | None],
+    kinds: str = "fiub",
+    finite: bool = True,
+    dtype: Any = np.float64,
+) -> np.ndarray:
+    """Convert ``value`` to an array of ``shape`` (None = any size) with checks."""
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError):
+        raise AvuInputError(path, where, "not a rectangular numeric array") from None
+    if arr.dtype.kind not in kinds:
+        raise AvuInputError(path, where, f"wrong dtype {arr.dtype} (expected numbers)")
+    if arr.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, arr.shape)):
+        want = "x".join("N" if s is None else str(s) for s in shape)
+        raise AvuInputError(path, where, f"wrong shape {tuple(arr.shape)}, expected {want}")
+    arr = arr.astype(dtype, copy=False)
+    if finite and arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise AvuInputError(path, where, f"non-finite value at index {tuple(int(i) for i in bad)}")
+    return arr
+
+
+def first_bad_row(mask: np.ndarray) -> int:
+    """Index of the first sample (axis 0) where ``mask`` is True anywhere."""
+    flat = mask.reshape(mask.shape[0], -1).any(axis=1)
+    return int(np.argmax(flat))
+
+
+def ensure_strings(path: Path, where: str, values: Iterable[Any]) -> list[str]:
+    out = []
+    for v in values:
+        if not isinstance(v, str):
+            raise AvuInputError(path, where, f"expected a string, got {type(v).__name__}")
+        out.append(v)
+    return out

@@ -1,0 +1,89 @@
+"""Named, versioned evaluation protocols.
+
+A protocol holds every definitional choice of a metric (thresholds, averaging level,
+empty-mask rules, ...). Result keys carry the protocol's key (``name.vN``), so two
+numbers computed under different definitions can never be mistaken for each other.
+Bump ``version`` whenever the arithmetic of a protocol changes.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from avu.errors import AvuInputError
+
+
+@dataclass(frozen=True)
+class Protocol:
+    benchmark: str
+    name: str
+    version: int
+    description: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    #: the official code this protocol reproduces (repository @ commit :: function)
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}.v{self.version}"
+
+    def with_params(self, **overrides: Any) -> "Protocol":
+        """A variant with some parameters changed (e.g. the AVSBench batch size)."""
+        unknown = set(overrides) - set(self.params)
+        if unknown:
+            raise AvuInputError(None, f"protocol {self.name}", f"unknown parameter(s) {sorted(unknown)}")
+        params = {**self.params, **overrides}
+        suffix = ",".join(f"{k}={v}" for k, v in sorted(overrides.items()))
+        name = f"{self.name}[{suffix}]" if suffix else self.name
+        return Protocol(self.benchmark, name, self.version, self.description, params, self.source)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "benchmark": self.benchmark,
+            "name": self.name,
+            "version": self.version,
+            "key": self.key,
+            "params": dict(self.params),
+            "description": self.description,
+            "source": self.source,
+        }
+
+
+_REGISTRY: dict[str, dict[str, Protocol]] = {}
+_DEFAULTS: dict[str, str] = {}
+
+
+def register(protocol: Protocol, default: bool = False) -> Protocol:
+    table = _REGISTRY.setdefault(protocol.benchmark, {})
+    if protocol.name in table:
+        raise ValueError(f"protocol {protocol.name!r} registered twice for {protocol.benchmark}")
+    table[protocol.name] = protocol
+    if default:
+        _DEFAULTS[protocol.benchmark] = protocol.name
+    return protocol
+
+
+def protocols_for(benchmark: str) -> dict[str, Protocol]:
+    from avu.benchmarks import get_spec
+
+    get_spec(benchmark)  # imports the benchmark module, which registers its protocols
+    return dict(_REGISTRY.get(benchmark, {}))
+
+
+def get(benchmark: str, name: str | None = None) -> Protocol:
+    """Look a protocol up by name (``None``: the benchmark's default)."""
+    table = protocols_for(benchmark)
+    if name is None:
+        return table[_DEFAULTS[benchmark]]
+    base = name.split(".v")[0]
+    if base in table:
+        return table[base]
+    hint = difflib.get_close_matches(base, table, n=1)
+    extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+    raise AvuInputError(None, "--protocol", f"unknown protocol {name!r} for {benchmark}; known: {sorted(table)}{extra}")
