@@ -9,6 +9,7 @@ Bump ``version`` whenever the arithmetic of a protocol changes.
 from __future__ import annotations
 
 import difflib
+import json
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -81,9 +82,32 @@ def get(benchmark: str, name: str | None = None) -> Protocol:
     table = protocols_for(benchmark)
     if name is None:
         return table[_DEFAULTS[benchmark]]
+    name, overrides = _split_params(name)
     base = name.split(".v")[0]
     if base in table:
-        return table[base]
+        protocol = table[base]
+        # a parameter set to its default names the default protocol (one result key per definition)
+        overrides = {k: v for k, v in overrides.items()
+                     if k not in protocol.params or type(v) is not type(protocol.params[k]) or v != protocol.params[k]}
+        return protocol.with_params(**overrides) if overrides else protocol
     hint = difflib.get_close_matches(base, table, n=1)
     extra = f" (did you mean {hint[0]!r}?)" if hint else ""
     raise AvuInputError(None, "--protocol", f"unknown protocol {name!r} for {benchmark}; known: {sorted(table)}{extra}")
+
+
+def _split_params(name: str) -> tuple[str, dict[str, Any]]:
+    """``"avsbench_v1[batch_size=1]"`` -> ``("avsbench_v1", {"batch_size": 1})`` (the form
+    `Protocol.with_params` names its variants, so a result's protocol name can be passed back)."""
+    if not (name.endswith("]") and "[" in name):
+        return name, {}
+    base, _, inner = name[:-1].partition("[")
+    overrides: dict[str, Any] = {}
+    for item in filter(None, (part.strip() for part in inner.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise AvuInputError(None, "--protocol", f"expected name[key=value,...], got {name!r}")
+        try:
+            overrides[key.strip()] = json.loads(value.strip())
+        except json.JSONDecodeError:
+            overrides[key.strip()] = value.strip()
+    return base, overrides

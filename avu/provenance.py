@@ -30,11 +30,10 @@ def sha256_json(obj: Any) -> str:
 
 
 def sha256_lines(lines: Iterable[str]) -> str:
-    h = hashlib.sha256()
-    for line in lines:
-        h.update(line.encode("utf-8"))
-        h.update(b"\n")
-    return h.hexdigest()
+    """sha256 of the lines, each followed by a newline (one hash update: evaluators call it per result)."""
+    text = "".join(f"{line}\n" for line in lines) if not isinstance(lines, list) else (
+        "\n".join(lines) + "\n" if lines else "")
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @functools.lru_cache(maxsize=1)

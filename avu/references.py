@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from avu.provenance import sha256_json, sha256_lines
 
@@ -40,6 +40,16 @@ class References:
 
     def __contains__(self, sample_id: object) -> bool:
         return sample_id in self._index
+
+    def unknown(self, sample_ids: Iterable[str]) -> list[str]:
+        """The ids that are not in this split, in iteration order (set speed when all are known)."""
+        as_set = sample_ids if isinstance(sample_ids, (set, frozenset)) else None
+        if as_set is None:
+            sample_ids = list(sample_ids)  # keeps the order; generators welcome
+            as_set = set(sample_ids)
+        if self._index.keys() >= as_set:
+            return []
+        return [sid for sid in sample_ids if sid not in self._index]
 
     @property
     def ids_hash(self) -> str:

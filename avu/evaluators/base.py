@@ -81,15 +81,24 @@ def records_equal(a: Any, b: Any) -> bool:
     return a == b
 
 
-def gather_records(local: Mapping[str, Any]) -> list[tuple[str, Any]]:
-    """All (id, record) pairs of every process; the local ones when not distributed."""
-    pairs = list(local.items())
+def world_size() -> int:
+    """Number of torch.distributed processes (1 when not distributed)."""
     try:
         import torch.distributed as dist
     except ImportError:  # pragma: no cover - torch is a dependency
+        return 1
+    if not (dist.is_available() and dist.is_initialized()):
+        return 1
+    return dist.get_world_size()
+
+
+def gather_records(local: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """All (id, record) pairs of every process; the local ones when not distributed."""
+    pairs = list(local.items())
+    if world_size() == 1:
         return pairs
-    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
-        return pairs
+    import torch.distributed as dist
+
     gathered: list[Any] = [None] * dist.get_world_size()
     dist.all_gather_object(gathered, pairs)
     return [pair for part in gathered for pair in part]
@@ -131,13 +140,17 @@ class Evaluator(abc.ABC):
         self._records.clear()
 
     def update(self, ids: Sequence[str], predictions: Any) -> None:
-        ids = [str(i) for i in ids]
-        for sid in ids:
-            if sid not in self.references:
-                raise AvuInputError(None, f"sample {sid!r}", f"unknown id for {self.benchmark}/{self.references.split}")
+        ids = list(map(str, ids))
+        distinct = set(ids)
+        if self.references.unknown(distinct):
+            first = self.references.unknown(ids)[0]  # the first one in batch order
+            raise AvuInputError(None, f"sample {first!r}", f"unknown id for {self.benchmark}/{self.references.split}")
         records = self.make_records(ids, predictions)
         if len(records) != len(ids):
             raise RuntimeError(f"{type(self).__name__}.make_records returned {len(records)} records for {len(ids)} ids")
+        if len(distinct) == len(ids) and self._records.keys().isdisjoint(distinct):
+            self._records.update(zip(ids, records))  # the usual case (new, distinct ids) at C speed
+            return
         for sid, rec in zip(ids, records):
             self._add(sid, rec)
 
@@ -147,12 +160,17 @@ class Evaluator(abc.ABC):
         self._records[sid] = rec
 
     def compute(self) -> EvalResult:
-        merged: dict[str, Any] = {}
-        for sid, rec in gather_records(self._records):
-            if sid in merged and not records_equal(merged[sid], rec):
-                raise AvuInputError(None, f"sample {sid!r}", "conflicting duplicate predictions across processes")
-            merged[sid] = rec
-        ids = [sid for sid in self.references.ids if sid in merged]
+        merged: Mapping[str, Any] = self._records  # read only below
+        if world_size() > 1:  # an id from several processes (sampler padding): the records must agree
+            gathered: dict[str, Any] = {}
+            for sid, rec in gather_records(self._records):
+                if sid in gathered and not records_equal(gathered[sid], rec):
+                    raise AvuInputError(None, f"sample {sid!r}", "conflicting duplicate predictions across processes")
+                gathered[sid] = rec
+            merged = gathered
+        # update() admits known ids only, so as many ids as the split means all of them
+        full = len(merged) == len(self.references)
+        ids = list(self.references.ids) if full else [sid for sid in self.references.ids if sid in merged]
         missing = len(self.references) - len(ids)
         if missing and not self.allow_partial:
             first = next(s for s in self.references.ids if s not in merged)
@@ -163,7 +181,7 @@ class Evaluator(abc.ABC):
             )
         if not ids:
             raise MissingSamplesError(None, None, f"no {self.benchmark} predictions to evaluate")
-        metrics, extras = self.reduce(ids, [merged[s] for s in ids])
+        metrics, extras = self.reduce(ids, list(map(merged.__getitem__, ids)))
         return EvalResult(
             benchmark=self.benchmark,
             split=self.references.split,

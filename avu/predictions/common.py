@@ -49,6 +49,8 @@ def load_json(path: str | Path) -> Any:
 
 def load_npz(path: str | Path) -> dict[str, np.ndarray]:
     path = open_file(path)
+    if not zipfile.is_zipfile(path):  # np.load would report a misleading "pickled data" error
+        raise AvuInputError(path, None, "not a .npz archive (no zip header)")
     try:
         with np.load(path, allow_pickle=False) as data:
             return {k: data[k] for k in data.files}

@@ -1,0 +1,1 @@
+"""Hydra configuration tree of avu training (see docs/training.md)."""

@@ -1,0 +1,1 @@
+"""Functional metric kernels on plain numpy arrays, one module per benchmark."""

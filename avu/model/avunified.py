@@ -1,0 +1,357 @@
+"""AV-Unified: one model, one token interface, seven tasks.
+
+Data flow for a batch of one task (shapes for B clips of T one-second segments):
+
+  audio (log-mel or features) -> AudioCNN ------------------------------> a (B, T, d)
+  frames (or features) -> visual encoder -> patch grid v (B, T, h, w, d)
+  spatial: a queries v -> guided token g (B,T,d), guidance map (B,T,h,w), location (B,T,d),
+           audio-conditioned patches (mask head)
+  temporal: multi-scale over [a; g] -> a', g'
+  prompt (+ AVQA question) -> text tokens p (B, L, d)
+  memory = [p; a' + time; g' + time; location + time]
+  decoder: task token, then codec tokens (teacher-forced in training; greedy under the task
+           grammar at inference)
+  heads: MaskHead (pixels of mask tasks), ParsingHead (LLP segment-level probabilities)
+
+`training_loss(batch)` returns the summed loss and its parts; `predict(batch)` returns the
+evaluator payload of the batch's task (avu.codec.payloads formats).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from avu.codec import FRAMES, MASK_SIZE, TokenCodec
+from avu.codec import payloads as codec_payloads
+from avu.codec import primitives as P
+from avu.codec.grammar import Grammar
+from avu.model.audio import build_audio
+from avu.model.decoder import TokenDecoder
+from avu.model.heads import MaskHead, ParsingHead
+from avu.model.prompts import PromptEncoder, text_ids
+from avu.model.spatial import AudioGuidedSpatial
+from avu.model.temporal import MultiScaleTemporal
+from avu.model.visual import VisualEncoder
+
+MASK_TASKS = ("avs_s4", "avs_ms3", "avss")
+GUIDED_TASKS = ("vggss", "avs_s4", "avs_ms3", "avss")
+
+
+@dataclass
+class Encoded:
+    memory: torch.Tensor
+    memory_padding: torch.Tensor
+    audio: torch.Tensor          # (B, T, d) after temporal perception
+    visual: torch.Tensor         # (B, T, d) after temporal perception
+    patches: torch.Tensor        # (B, T, h, w, d)
+    map_logits: torch.Tensor     # (B, T, h, w)
+    skip: torch.Tensor | None    # (B*T, C, H', W')
+
+
+def _get(cfg: Mapping[str, Any] | None, key: str, default: Any) -> Any:
+    if cfg is None:
+        return default
+    value = cfg.get(key, default) if hasattr(cfg, "get") else getattr(cfg, key, default)
+    return default if value is None else value
+
+
+def model_geometry(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """Input frame size, patch grid side and mask-head output side of a model configuration."""
+    vcfg = cfg["visual"]
+    kind = _get(vcfg, "kind", "cnn")
+    size = int(_get(vcfg, "input_size", 64))
+    up = int(_get(_get(cfg, "mask_head", {}), "upsample", 2))
+    if kind == "cnn":
+        n = len(tuple(_get(vcfg, "channels", (32, 64, 128))))
+        grid, mask = size // 2 ** n, size // 2 ** max(n - 1, 0)
+    elif kind == "torchvision" and str(_get(vcfg, "backbone", "resnet18")).startswith("vit"):
+        grid = size // 16
+        mask = grid * up
+    elif kind == "torchvision":
+        grid, mask = -(-size // 32), -(-size // 8)
+    else:
+        grid = int(_get(vcfg, "grid", 1))
+        mask = grid * up
+    mel = dict(_get(cfg["audio"], "mel", {}) or {})
+    return {"frame": size, "grid": grid, "mask": mask, "mel": mel,
+            "audio_kind": _get(cfg["audio"], "kind", "cnn"), "visual_kind": kind,
+            "audio_feature_dim": int(_get(cfg["audio"], "feature_dim", 128)),
+            "visual_feature_dim": int(_get(vcfg, "feature_dim", 512))}
+
+
+class AVUnified(nn.Module):
+    def __init__(self, cfg: Mapping[str, Any], codec: TokenCodec) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.codec = codec
+        d = int(cfg["d_model"])
+        heads = int(cfg["heads"])
+        dropout = float(_get(cfg, "dropout", 0.0))
+        self.d_model = d
+        self.modalities = tuple(_get(cfg, "modalities", ("audio", "visual")))
+        self.use_audio = "audio" in self.modalities
+        self.use_visual = "visual" in self.modalities
+        if not (self.use_audio or self.use_visual):
+            raise ValueError("model.modalities needs audio and/or visual")
+
+        acfg, vcfg = cfg["audio"], cfg["visual"]
+        # the log-mel front end has no weights; it exists even without audio so that the
+        # cached encoder inputs are the same for every ablation
+        audio_encoder, self.audio_frontend = build_audio(acfg, d)
+        self.audio_encoder = audio_encoder if self.use_audio else None
+        self.visual_encoder = VisualEncoder(vcfg, d) if self.use_visual else None
+        self.no_audio = nn.Parameter(torch.zeros(d)) if not self.use_audio else None
+        self.no_visual = nn.Parameter(torch.zeros(d)) if not self.use_visual else None
+
+        scfg, tcfg, pcfg, dcfg = cfg["spatial"], cfg["temporal"], cfg["prompt"], cfg["decoder"]
+        self.spatial = AudioGuidedSpatial(
+            d, int(_get(scfg, "heads", heads)), guided=bool(_get(scfg, "enabled", True)) and self.use_audio,
+        )
+        self.temporal = MultiScaleTemporal(
+            d, heads, tuple(_get(tcfg, "scales", (1, 2, 4))), int(_get(tcfg, "depth", 1)),
+            dropout=dropout, enabled=bool(_get(tcfg, "enabled", True)),
+        )
+        self.prompts_enabled = bool(_get(pcfg, "enabled", True))
+        self.prompt_texts = dict(_get(pcfg, "texts", {}) or {})
+        self.buckets = int(_get(pcfg, "buckets", 2048))
+        self.max_words = int(_get(pcfg, "max_words", 48))
+        self.prompt = PromptEncoder(self.buckets, d, heads, int(_get(pcfg, "depth", 1)), self.max_words)
+        self.time = nn.Parameter(torch.zeros(max(FRAMES.values()), d))
+        self.kind = nn.Parameter(torch.zeros(3, d))  # audio, visual, location memory tokens
+        nn.init.normal_(self.time, std=0.02)
+        nn.init.normal_(self.kind, std=0.02)
+        self.memory_norm = nn.LayerNorm(d)
+        self.decoder = TokenDecoder(
+            len(codec), d, heads, int(_get(dcfg, "depth", 2)), int(_get(dcfg, "max_len", 64)),
+            dropout=dropout, pad_to=int(_get(dcfg, "vocab_pad_to", 1)),
+        )
+        mcfg = _get(cfg, "mask_head", {})
+        geo = self.geometry()
+        skip_channels = self.visual_encoder.skip_channels if self.visual_encoder is not None else 0
+        self.mask_head = MaskHead(d, skip_channels, int(_get(mcfg, "dim", 64)),
+                                  norm=_get(vcfg, "norm", "bn"))
+        self.mask_size = geo["mask"]
+        self.parsing = ParsingHead(d, len(codec.classes.llp))
+        self.loss_cfg = dict(_get(cfg, "loss", {}) or {})
+        self.decode_cfg = dict(_get(cfg, "decode", {}) or {})
+        self._grammars: dict[str, Grammar] = {}
+
+    # -- geometry ---------------------------------------------------------------------------
+    def geometry(self) -> dict[str, Any]:
+        return model_geometry(self.cfg)
+
+    # -- inputs -----------------------------------------------------------------------------------
+    def text_ids(self, task: str, questions: list[str] | None, batch: int) -> torch.Tensor:
+        return text_ids(task, questions, batch, texts=self.prompt_texts, enabled=self.prompts_enabled,
+                        buckets=self.buckets, max_words=self.max_words)
+
+    def first_token(self, task: str) -> int:
+        return self.codec.task_id(task) if self.prompts_enabled else self.codec.bos
+
+    def grammar(self, task: str) -> Grammar:
+        if task not in self._grammars:
+            self._grammars[task] = Grammar(self.codec, task)
+        return self._grammars[task]
+
+    def _audio_tokens(self, batch: Mapping[str, Any], b: int, t: int, device) -> torch.Tensor:
+        if not self.use_audio:
+            return self.no_audio.expand(b, t, -1)
+        if "audio_feat" in batch:
+            return self.audio_encoder(batch["audio_feat"])
+        mel = batch.get("audio")
+        if mel is None:
+            mel = self.audio_frontend(batch["audio_wave"], segments=t)
+        return self.audio_encoder(mel)
+
+    def _visual_grid(self, batch: Mapping[str, Any], b: int, t: int):
+        if not self.use_visual:
+            g = self.geometry()["grid"]
+            return self.no_visual.expand(b, t, g, g, -1), None
+        if "visual_feat" in batch:
+            return self.visual_encoder(batch["visual_feat"])
+        return self.visual_encoder(batch["frames"])
+
+    def encode(self, batch: Mapping[str, Any]) -> Encoded:
+        task = batch["task"]
+        t = FRAMES[task]
+        text = batch["text"]
+        b, device = text.shape[0], text.device
+        a = self._audio_tokens(batch, b, t, device)
+        grid, skip = self._visual_grid(batch, b, t)
+        sp = self.spatial(a, grid)
+        a2, v2 = self.temporal(a, sp.pooled)
+        p, p_pad = self.prompt(text)
+        time = self.time[:t]
+        mem = torch.cat([
+            a2 + time + self.kind[0], v2 + time + self.kind[1], sp.location + time + self.kind[2],
+        ], dim=1)
+        memory = self.memory_norm(torch.cat([p, mem], dim=1))
+        padding = torch.cat([p_pad, torch.zeros(b, mem.shape[1], dtype=torch.bool, device=device)], dim=1)
+        return Encoded(memory, padding, a2, v2, sp.patches, sp.map_logits, skip)
+
+    def mask_logits(self, task: str, enc: Encoded) -> torch.Tensor:
+        """(B, T, K, H', W') logits over the task's mask classes."""
+        pixels = self.mask_head.pixel_embeddings(enc.patches, enc.map_logits, enc.skip)
+        if pixels.shape[-1] != self.mask_size:
+            pixels = F.interpolate(pixels, size=(self.mask_size, self.mask_size), mode="bilinear", align_corners=False)
+        ids = self._mask_class_ids(task)
+        emb = self.decoder.embed.weight[ids]
+        return self.mask_head(pixels, emb, FRAMES[task])
+
+    def _mask_class_ids(self, task: str) -> torch.Tensor:
+        c = self.codec
+        ids = [c.background, *c.class_ids("avss")] if task == "avss" else [c.background, c.sounding]
+        return torch.tensor(ids, device=self.decoder.embed.weight.device)
+
+    # -- training -----------------------------------------------------------------------------
+    def forward(self, batch: Mapping[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
+        """Same as `training_loss` (so that torch.compile and wrappers see a forward)."""
+        return self.training_loss(batch)
+
+    def training_loss(self, batch: Mapping[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
+        """Summed loss of a one-task batch and its detached parts."""
+        task = batch["task"]
+        lc = self.loss_cfg
+        enc = self.encode(batch)
+        tokens = batch["tokens"].clone()
+        tokens[:, 0] = self.first_token(task)
+        logits = self.decoder(tokens[:, :-1], enc.memory, enc.memory_padding)
+        target = tokens[:, 1:]
+        token_loss = F.cross_entropy(
+            logits.float().reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=self.codec.pad,
+            label_smoothing=float(lc.get("label_smoothing", 0.0)),
+        )
+        parts = {"tokens": token_loss}
+        total = float(lc.get("tokens", 1.0)) * token_loss
+        if task == "llp" and float(lc.get("parsing", 1.0)) > 0:
+            _, global_prob = self.parsing(enc.audio, enc.visual)
+            parsing = F.binary_cross_entropy(global_prob, batch["video_labels"].float())
+            parts["parsing"] = parsing
+            total = total + float(lc.get("parsing", 1.0)) * parsing
+        if task in GUIDED_TASKS and "guide" in batch and float(lc.get("guide", 0.5)) > 0:
+            guide = F.binary_cross_entropy_with_logits(enc.map_logits.float(), batch["guide"].float())
+            parts["guide"] = guide
+            total = total + float(lc.get("guide", 0.5)) * guide
+        if task in MASK_TASKS and "mask_target" in batch:
+            mask_loss = self._mask_loss(task, enc, batch)
+            parts["mask"] = mask_loss
+            total = total + float(lc.get("mask", 1.0)) * mask_loss
+        parts = {k: float(v.detach()) for k, v in parts.items()}
+        return total, parts
+
+    def _mask_loss(self, task: str, enc: Encoded, batch: Mapping[str, Any]) -> torch.Tensor:
+        logits = self.mask_logits(task, enc).float()
+        target = batch["mask_target"]
+        valid = batch.get("mask_valid")
+        if task == "avss":
+            loss = F.cross_entropy(logits.flatten(0, 1), target.flatten(0, 1).long(), reduction="none")
+            per_frame = loss.mean(dim=(1, 2)).view(target.shape[:2])
+        else:
+            binary = logits[:, :, 1] - logits[:, :, 0]
+            tgt = target.float()
+            bce = F.binary_cross_entropy_with_logits(binary, tgt, reduction="none").mean(dim=(2, 3))
+            prob = torch.sigmoid(binary)
+            inter = (prob * tgt).sum(dim=(2, 3))
+            dice = 1 - (2 * inter + 1) / (prob.sum(dim=(2, 3)) + tgt.sum(dim=(2, 3)) + 1)
+            per_frame = bce + float(self.loss_cfg.get("dice", 1.0)) * dice
+        if valid is None:
+            return per_frame.mean()
+        valid = valid.float()
+        return (per_frame * valid).sum() / valid.sum().clamp_min(1.0)
+
+    # -- inference ------------------------------------------------------------------------------
+    @torch.no_grad()
+    def generate(self, batch: Mapping[str, Any], enc: Encoded | None = None) -> tuple[list[list[int]], Encoded]:
+        task = batch["task"]
+        enc = enc or self.encode(batch)
+        b = enc.memory.shape[0]
+        first = torch.full((b,), self.first_token(task), dtype=torch.long, device=enc.memory.device)
+        tokens, _ = self.decoder.greedy(first, enc.memory, enc.memory_padding, self.grammar(task),
+                                        self.codec.max_length(task))
+        return tokens.tolist(), enc
+
+    @torch.no_grad()
+    def predict(self, batch: Mapping[str, Any]) -> dict[str, Any]:
+        """The evaluator payload of the batch's task (numpy arrays / list of strings)."""
+        task = batch["task"]
+        seqs, enc = self.generate(batch)
+        decoded = [self.codec.decode(task, s) for s in seqs]
+        dc = self.decode_cfg
+        if task in ("ave", "avqa"):
+            return codec_payloads.payload(task, decoded)
+        if task == "llp":
+            frame_prob, head_global = self.parsing(enc.audio, enc.visual)
+            out = codec_payloads.llp_payload(decoded, frame_prob.float().cpu().numpy())
+            if dc.get("llp_global", "tokens") == "head":
+                out["global_prob"] = head_global.float().cpu().numpy()
+            return out
+        if task == "vggss":
+            return {"heatmaps": self._vggss_heatmaps(decoded, enc)}
+        logits = self.mask_logits(task, enc).float()
+        if task == "avss":
+            return {"labels": self._avss_labels(decoded, logits)}
+        binary = logits[:, :, 1] - logits[:, :, 0]
+        up = F.interpolate(binary, size=(MASK_SIZE, MASK_SIZE), mode="bilinear", align_corners=False)
+        if dc.get("mask_gate", True):
+            on = torch.from_numpy(np.stack([d["frames"] for d in decoded])).to(up.device)
+            up = torch.where(on[:, :, None, None], up, torch.full_like(up, -codec_payloads.BINARY_LOGIT))
+        return {"logits": up.cpu().numpy().astype(np.float32)}
+
+    def _vggss_heatmaps(self, decoded: list[dict[str, Any]], enc: Encoded) -> np.ndarray:
+        mode = self.decode_cfg.get("vggss_heatmap", "blend")
+        prob = torch.sigmoid(enc.map_logits[:, 0].float())[:, None]
+        attention = F.interpolate(prob, size=(MASK_SIZE, MASK_SIZE), mode="bilinear", align_corners=False)[:, 0]
+        attention = attention.cpu().numpy()
+        if mode == "map":
+            return attention.astype(np.float32)
+        boxes = np.stack([P.boxes_to_map(d["boxes"], MASK_SIZE) for d in decoded])
+        if mode == "boxes":
+            return boxes.astype(np.float32)
+        return (boxes + 0.5 * attention).astype(np.float32)
+
+    def _avss_labels(self, decoded: list[dict[str, Any]], logits: torch.Tensor) -> np.ndarray:
+        b, t, k = logits.shape[:3]
+        gate = bool(self.decode_cfg.get("mask_gate", True))
+        low_argmax = logits.argmax(dim=2)  # (B, T, h, w)
+        out = np.zeros((b, t, MASK_SIZE, MASK_SIZE), dtype=np.uint8)
+        for n in range(b):
+            present = decoded[n]["present"]
+            for f in range(t):
+                if gate:
+                    allowed = [0, *np.flatnonzero(present[f][1:]) + 1]
+                else:
+                    allowed = sorted(set(low_argmax[n, f].unique().tolist()) | {0})
+                if len(allowed) == 1:
+                    continue
+                sel = torch.tensor(allowed, device=logits.device)
+                up = F.interpolate(logits[n, f, sel][None], size=(MASK_SIZE, MASK_SIZE), mode="bilinear",
+                                   align_corners=False)[0]
+                out[n, f] = sel[up.argmax(dim=0)].cpu().numpy().astype(np.uint8)
+        return out
+
+
+def build_model(model_cfg: Mapping[str, Any], codec: TokenCodec | None = None) -> AVUnified:
+    """The model for ``cfg.model`` (a mapping, e.g. an OmegaConf node); the codec from
+    ``model_cfg.codec`` and the benchmarks' class lists unless given."""
+    from omegaconf import DictConfig, OmegaConf
+
+    if isinstance(model_cfg, DictConfig):
+        model_cfg = OmegaConf.to_container(model_cfg, resolve=True)
+    if codec is None:
+        from avu.codec import build_codec
+
+        codec = build_codec(model_cfg.get("codec") or {})
+    return AVUnified(model_cfg, codec)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+__all__ = ["AVUnified", "Encoded", "build_model", "model_geometry", "count_parameters", "MASK_TASKS", "GUIDED_TASKS"]

@@ -1,0 +1,3 @@
+from avu.profile.cli import main
+
+raise SystemExit(main())

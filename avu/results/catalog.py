@@ -1,0 +1,97 @@
+"""What reference results may name: benchmark titles, metric names and labels, primary metrics.
+
+The evaluators (``avu.evaluators.<benchmark>``) are the authority on metric names; this
+catalog is the subset that reference results, tables and leaderboards use, with the
+labels printed in tables. ``tests/results`` checks it against each evaluator's
+``metrics`` and ``primary_metric`` whenever the evaluator module imports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from avu import BENCHMARK_IDS
+
+#: benchmark id -> title printed in tables
+TITLES: Mapping[str, str] = MappingProxyType({
+    "ave": "AVE (test)",
+    "llp": "LLP / AVVP (test)",
+    "vggss": "VGG-SS (test)",
+    "avs_s4": "AVSBench-object S4 (test)",
+    "avs_ms3": "AVSBench-object MS3 (test)",
+    "avss": "AVSBench-semantic AVSS (test)",
+    "avqa": "MUSIC-AVQA (test)",
+})
+
+#: benchmark id -> metric name -> short label (column order = table order)
+METRICS: Mapping[str, Mapping[str, str]] = MappingProxyType({
+    "ave": {"accuracy": "Acc"},
+    "llp": {
+        "segment_audio": "Seg A",
+        "segment_visual": "Seg V",
+        "segment_av": "Seg AV",
+        "segment_type_av": "Seg Type@AV",
+        "segment_event_av": "Seg Event@AV",
+        "event_audio": "Evt A",
+        "event_visual": "Evt V",
+        "event_av": "Evt AV",
+        "event_type_av": "Evt Type@AV",
+        "event_event_av": "Evt Event@AV",
+    },
+    "vggss": {"ciou_ap50": "cIoU@0.5", "auc": "AUC"},
+    "avs_s4": {"miou": "mIoU", "fscore": "F-score"},
+    "avs_ms3": {"miou": "mIoU", "fscore": "F-score"},
+    "avss": {"miou": "mIoU", "fscore": "F-score"},
+    "avqa": {
+        "audio_counting": "A-Cnt",
+        "audio_comparative": "A-Cmp",
+        "audio": "A-Avg",
+        "visual_counting": "V-Cnt",
+        "visual_location": "V-Loc",
+        "visual": "V-Avg",
+        "av_existential": "AV-Ext",
+        "av_location": "AV-Loc",
+        "av_counting": "AV-Cnt",
+        "av_comparative": "AV-Cmp",
+        "av_temporal": "AV-Tmp",
+        "av": "AV-Avg",
+        "overall": "All",
+    },
+})
+
+#: the metric each benchmark's leaderboard is sorted by (the evaluator's primary metric)
+PRIMARY_METRIC: Mapping[str, str] = MappingProxyType({
+    "ave": "accuracy",
+    "llp": "segment_audio",
+    "vggss": "ciou_ap50",
+    "avs_s4": "miou",
+    "avs_ms3": "miou",
+    "avss": "miou",
+    "avqa": "overall",
+})
+
+#: metrics some sources print on a 0-1 scale (every other metric is printed in percent)
+FRACTION_PRINTABLE = frozenset({"fscore", "auc"})
+
+assert tuple(TITLES) == tuple(METRICS) == tuple(PRIMARY_METRIC) == BENCHMARK_IDS
+assert all(PRIMARY_METRIC[b] in METRICS[b] for b in BENCHMARK_IDS)
+
+
+def metric_label(benchmark: str, metric: str) -> str:
+    """The short column label of a metric (the name itself when unknown)."""
+    return METRICS.get(benchmark, {}).get(metric, metric)
+
+
+def evaluator_metrics(benchmark: str) -> tuple[tuple[str, ...], str] | None:
+    """(metric names, primary metric) of the benchmark's evaluator, or None if it does not import.
+
+    Used to cross-check the catalog; reference results never need the evaluators to load.
+    """
+    try:
+        from avu.benchmarks import get_spec
+
+        evaluator = get_spec(benchmark).evaluator
+        return tuple(evaluator.metrics), str(evaluator.primary_metric)
+    except (ImportError, AttributeError):
+        return None

@@ -1,0 +1,294 @@
+"""The training run: data, model, schedule, optimisation, checkpoints, evaluation, results.
+
+`run(cfg, run_dir)` is what ``python -m avu.train`` calls (and what tests call with a
+composed config). Under torchrun every process runs it; rank 0 writes files.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import signal
+import time
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import torch
+from omegaconf import DictConfig, OmegaConf
+from tqdm import tqdm
+
+from avu import fileio, provenance
+from avu.errors import AvuInputError
+from avu.model import build_model, count_parameters
+from avu.train import checkpoint as ckpt
+from avu.train import distributed as D
+from avu.train.batches import to_device
+from avu.train.data import build_task_data, cache_dir_for, suite_fingerprint
+from avu.train.predict import evaluate_task
+from avu.train.sampler import Schedule, check_sizes, rank_slice, task_probabilities
+
+RESULTS = "results.json"
+#: config sections that define the trained weights (a checkpoint only resumes the same ones)
+IDENTITY_KEYS = ("model", "data", "tasks", "seed")
+IDENTITY_TRAIN_KEYS = ("batch_size", "steps", "lr", "min_lr_ratio", "weight_decay", "warmup_steps", "grad_clip", "amp")
+
+
+def _container(cfg: Any) -> dict[str, Any]:
+    return OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
+
+
+def config_identity(cfg: Mapping[str, Any]) -> str:
+    c = _container(cfg)
+    ident = {k: c.get(k) for k in IDENTITY_KEYS}
+    ident["data"] = {k: v for k, v in (ident["data"] or {}).items() if k not in ("generate",)}
+    ident["train"] = {k: c["train"].get(k) for k in IDENTITY_TRAIN_KEYS}
+    return provenance.sha256_json(ident)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def ensure_data(data_cfg: Mapping[str, Any], info: D.DistInfo, tasks: list[str]) -> Path:
+    """The data root; the generated suite is generated there first when missing."""
+    from avu.benchmarks import dataset_dir
+
+    root = Path(data_cfg["root"])
+    missing = [t for t in tasks if not dataset_dir(root, t).exists()]
+    gen = data_cfg.get("generate") or {}
+    if missing and info.main:
+        if not gen.get("enabled", False):
+            raise AvuInputError(dataset_dir(root, missing[0]), None,
+                                f"no {missing[0]} dataset under the data root (data.root={root})")
+        from avu.data.synth.generate import generate
+
+        print(f"avu.train: generating the {gen.get('size', 'small')} suite at {root}", flush=True)
+        generate(root, size=str(gen.get("size", "small")), seed=int(gen.get("seed", 0)))
+    D.barrier(info)
+    return root
+
+
+def lr_factor(step: int, warmup: int, total: int, min_ratio: float) -> float:
+    """Linear warm-up, then cosine decay to ``min_ratio`` of the peak."""
+    if step < warmup:
+        return (step + 1) / max(warmup, 1)
+    progress = (step - warmup) / max(total - warmup, 1)
+    return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+
+def build_optimizer(model: torch.nn.Module, tcfg: Mapping[str, Any]) -> torch.optim.Optimizer:
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        (decay if p.dim() >= 2 and "embed" not in name else no_decay).append(p)
+    groups = [{"params": decay, "weight_decay": float(tcfg["weight_decay"])}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=float(tcfg["lr"]), betas=(0.9, 0.98))
+
+
+class _StopFlag:
+    """SIGTERM/SIGINT request a checkpoint at the next step boundary, then a clean exit."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._old: dict[int, Any] = {}
+
+    def __enter__(self) -> "_StopFlag":
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                self._old[sig] = signal.signal(sig, self._handle)
+            except ValueError:  # not the main thread
+                pass
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        self.requested = True
+
+    def __exit__(self, *exc) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+
+
+def _amp_enabled(tcfg: Mapping[str, Any], device: torch.device) -> bool:
+    amp = str(tcfg.get("amp", "auto"))
+    if amp == "auto":
+        return device.type == "cuda"
+    return amp == "bf16"
+
+
+def run(cfg: Mapping[str, Any], run_dir: str | Path) -> dict[str, Any]:
+    """Train (or resume), evaluate, write results; returns the results document."""
+    tcfg = cfg["train"]
+    run_dir = Path(run_dir)
+    info = D.setup(str(tcfg.get("device", "cpu")), str(tcfg.get("backend", "auto")))
+    try:
+        return _run(cfg, tcfg, run_dir, info)
+    finally:
+        D.cleanup()
+
+
+def _run(cfg: Mapping[str, Any], tcfg: Mapping[str, Any], run_dir: Path, info: D.DistInfo) -> dict[str, Any]:
+    t_start = time.perf_counter()
+    if tcfg.get("threads"):
+        torch.set_num_threads(int(tcfg["threads"]))
+    if tcfg.get("deterministic", False):
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    seed = int(cfg["seed"])
+    tasks = list(cfg["tasks"])
+    progress = bool(tcfg.get("progress", True)) and info.main
+    root = ensure_data(cfg["data"], info, tasks)
+
+    seed_everything(seed)  # identical initial weights on every process
+    model = build_model(cfg["model"]).to(info.device)
+    if info.main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        fileio.write_text(run_dir / "config.yaml", OmegaConf.to_yaml(OmegaConf.create(_container(cfg))))
+    cache = cache_dir_for(cfg)
+    t_data = time.perf_counter()
+    train_data = {t: build_task_data(t, cfg["data"]["train_split"], model, cfg["data"], cache, with_targets=True,
+                                     progress=progress, rank=info.rank, world=info.world) for t in tasks}
+    sizes = {t: len(d) for t, d in train_data.items()}
+    check_sizes(sizes, tasks)
+    data_seconds = time.perf_counter() - t_data
+
+    steps, batch_size = int(tcfg["steps"]), int(tcfg["batch_size"])
+    sampling = cfg["data"].get("sampling") or {}
+    probs = task_probabilities(sizes, str(sampling.get("mode", "temperature")), float(sampling.get("temperature", 0.5)),
+                               {t: float(cfg["tasks"][t].get("weight", 1.0)) for t in tasks})
+    schedule = Schedule(sizes, probs, steps, batch_size, seed)
+    loss_weight = {t: float(cfg["tasks"][t].get("loss_weight", 1.0)) for t in tasks}
+
+    optimizer = build_optimizer(model, tcfg)
+    warmup, min_ratio = int(tcfg.get("warmup_steps", 0)), float(tcfg.get("min_lr_ratio", 0.0))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, warmup, steps, min_ratio))
+    identity = config_identity(cfg)
+    ckpt_dir = run_dir / "checkpoints"
+    start = 0
+    seed_everything(seed * 1000 + info.rank)  # per-process randomness (dropout)
+    found = ckpt.find(ckpt_dir) if str(tcfg.get("resume", "auto")) == "auto" else None
+    if found is not None:
+        state = ckpt.load(found)
+        if state.get("identity") != identity:
+            raise AvuInputError(found, "identity", "checkpoint was written by a different configuration "
+                                "(use another run directory or train.resume=never)")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        start = int(state["step"])
+        rngs = state.get("rng") or []
+        if len(rngs) == info.world:
+            ckpt.set_rng_state(rngs[info.rank])
+        if info.main:
+            print(f"avu.train: resumed from {found} at step {start}/{steps}", flush=True)
+
+    amp = _amp_enabled(tcfg, info.device)
+    compiled = torch.compile(model) if tcfg.get("compile", False) else model
+    log_path = run_dir / "train_log.jsonl"
+    every, keep = int(tcfg.get("checkpoint_every", 0) or 0), int(tcfg.get("keep_checkpoints", 1))
+    grad_clip = float(tcfg.get("grad_clip", 0) or 0)
+    log_every = int(tcfg.get("log_every", 50))
+
+    def save(step: int) -> None:
+        rngs = D.all_gather_object(ckpt.rng_state(), info)
+        if info.main:
+            ckpt.save(ckpt_dir, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                                 "scheduler": scheduler.state_dict(), "step": step, "rng": rngs,
+                                 "identity": identity, "config": _container(cfg),
+                                 "codec": model.codec.describe()}, step, keep)
+        D.barrier(info)
+
+    t_train = time.perf_counter()
+    step = start
+    stopped = False
+    bar = tqdm(total=steps, initial=start, desc="train", unit="step", disable=not progress, dynamic_ncols=True)
+    running: dict[str, float] = {}
+    model.train()
+    with _StopFlag() as stop:
+        while step < steps:
+            task, index = schedule.step(step)
+            batch = train_data[task].batch(rank_slice(index, info.rank, info.world), model.codec.pad)
+            batch["text"] = model.text_ids(task, batch.get("questions"), len(batch["ids"]))
+            batch = to_device(batch, info.device)
+            with torch.autocast(device_type=info.device.type, dtype=torch.bfloat16, enabled=amp):
+                loss, parts = compiled(batch)
+            (loss * loss_weight[task]).backward()
+            D.average_gradients(model, info)
+            if grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            for k, v in parts.items():
+                running[f"{task}/{k}"] = 0.9 * running.get(f"{task}/{k}", v) + 0.1 * v
+            bar.update()
+            if progress and step % 10 == 0:
+                bar.set_postfix(task=task, loss=f"{float(loss):.3f}")
+            if info.main and (step % log_every == 0 or step == steps):
+                line = {"step": step, "lr": scheduler.get_last_lr()[0], "elapsed_s": round(time.perf_counter() - t_train, 2),
+                        **{k: round(v, 5) for k, v in sorted(running.items())}}
+                with open(log_path, "a", encoding="utf-8") as f:
+                    f.write(json.dumps(line) + "\n")
+            stop_now = D.broadcast_object(stop.requested, info) if info.active else stop.requested
+            if (every and step % every == 0) or step == steps or stop_now:
+                save(step)
+            if stop_now and step < steps:
+                stopped = True
+                break
+    bar.close()
+    train_seconds = time.perf_counter() - t_train
+    if stopped:
+        if info.main:
+            print(f"avu.train: stopped at step {step}/{steps}; checkpoint saved, rerun the same command to resume",
+                  flush=True)
+        return {"stopped_at": step}
+
+    results = evaluate_all(model, cfg, tasks, root, run_dir, info, amp, progress)
+    doc = {
+        "run": {"name": cfg.get("run_name"), "experiment": cfg.get("experiment_name"),
+                "ablation": cfg.get("ablation_name"), "tasks": tasks, "seed": seed, "steps": steps,
+                "resumed_from_step": start or None, "world_size": info.world, "device": str(info.device),
+                "parameters": count_parameters(model), "task_probabilities": probs,
+                "steps_per_task": schedule.counts(),
+                "seconds": {"data": round(data_seconds, 2), "train": round(train_seconds, 2),
+                            "total": round(time.perf_counter() - t_start, 2)}},
+        "results": results,
+        "provenance": provenance.record(
+            seed=seed, config=_container(cfg), config_identity=identity,
+            data={"root": str(root), "fingerprint": suite_fingerprint(root),
+                  "manifest_hashes": {t: r["manifest_hash"] for t, r in results.items()}},
+            torch_threads=torch.get_num_threads()),
+    }
+    if info.main:
+        fileio.write_json(run_dir / RESULTS, doc)
+    return doc
+
+
+def evaluate_all(model: torch.nn.Module, cfg: Mapping[str, Any], tasks: list[str], root: Path, run_dir: Path,
+                 info: D.DistInfo, amp: bool, progress: bool) -> dict[str, Any]:
+    """Evaluate every task on its evaluation split; results keyed by benchmark."""
+    tcfg = cfg["train"]
+    if not tcfg.get("evaluate", True):
+        return {}
+    # every process must predict with the same weights and normalisation statistics
+    for buf in model.buffers():
+        if info.active:
+            torch.distributed.broadcast(buf, src=0)
+    model.eval()
+    split = str(cfg["data"].get("eval_split", "test"))
+    cache = cache_dir_for(cfg)
+    out = {}
+    for task in tasks:
+        data = build_task_data(task, split, model, cfg["data"], cache, with_targets=False, progress=progress,
+                               rank=info.rank, world=info.world)
+        out[task] = evaluate_task(model, data, root, run_dir, info, int(tcfg.get("eval_batch_size", 64)), amp=amp,
+                                  write=bool(tcfg.get("write_predictions", True)), progress=progress)
+    return out
+
+
+__all__ = ["run", "evaluate_all", "config_identity", "lr_factor", "RESULTS"]

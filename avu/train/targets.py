@@ -1,0 +1,77 @@
+"""Dataset targets -> what the model trains on, at the model's geometry (numpy, per sample).
+
+- ``tokens``: the codec sequence of the form the model emits;
+- ``guide``: (T, g, g) fraction of each patch covered by the sounding object(s), the
+  target of the guidance map (VGG-SS boxes, AVSBench masks);
+- ``mask_target``: (T, m, m) soft binary masks (S4/MS3) or majority-class maps (AVSS) at
+  the mask head's resolution;
+- ``video_labels``: LLP weak labels.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from avu.codec import FRAMES, TokenCodec
+from avu.codec import primitives as P
+
+
+def _frames_fraction(masks: np.ndarray, side: int) -> np.ndarray:
+    return np.stack([P.pool_fraction(m > 0, side) for m in masks]).astype(np.float32)
+
+
+def train_targets(task: str, target: Mapping[str, Any], codec: TokenCodec, geometry: Mapping[str, Any]) -> dict[str, Any]:
+    """Model-side targets of one training sample."""
+    g, m = int(geometry["grid"]), int(geometry["mask"])
+    out: dict[str, Any] = {"tokens": np.asarray(codec.encode(task, target), dtype=np.int64)}
+    if task == "llp":
+        out["video_labels"] = np.asarray(target["video_labels"], dtype=np.float32).reshape(-1)
+    elif task == "vggss":
+        gt_map = target.get("gt_map")
+        if gt_map is None:
+            gt_map = P.boxes_to_map(np.asarray(target["boxes"]).reshape(-1, 4))
+        out["guide"] = _frames_fraction(np.asarray(gt_map)[None], g)
+    elif task in ("avs_s4", "avs_ms3"):
+        masks = np.asarray(target["masks"])
+        out["guide"] = _frames_fraction(masks, g)
+        out["mask_target"] = _frames_fraction(masks, m)
+    elif task == "avss":
+        labels = np.asarray(target["labels"])
+        out["guide"] = _frames_fraction(labels > 0, g)
+        out["mask_target"] = np.stack([P.label_grid(f, m, len(codec.classes.avss) + 1) for f in labels])
+    if "mask_valid" in target:
+        out["mask_valid"] = np.asarray(target["mask_valid"], dtype=bool)
+    return out
+
+
+def random_target(task: str, codec: TokenCodec, rng: np.random.Generator) -> dict[str, Any]:
+    """A plausible random target of ``task`` in the dataset's normalised format (for example
+    batches and tests)."""
+    T = FRAMES[task]
+    if task == "ave":
+        labels = np.full(T, len(codec.classes.ave), dtype=np.int64)
+        s = int(rng.integers(0, T))
+        labels[s:int(rng.integers(s + 1, T + 1))] = int(rng.integers(0, len(codec.classes.ave)))
+        return {"labels": labels}
+    if task == "llp":
+        video = np.zeros(len(codec.classes.llp), dtype=np.float32)
+        video[rng.choice(len(video), size=int(rng.integers(1, 4)), replace=False)] = 1
+        return {"video_labels": video}
+    if task == "vggss":
+        xy = np.sort(rng.uniform(0, 1, size=(int(rng.integers(1, 3)), 2, 2)), axis=1)
+        boxes = np.stack([xy[:, 0, 0], xy[:, 0, 1], xy[:, 1, 0], xy[:, 1, 1]], axis=1).astype(np.float32)
+        boxes[:, 2:] = np.maximum(boxes[:, 2:], boxes[:, :2] + 0.05).clip(max=1.0)
+        return {"boxes": boxes}
+    if task in ("avs_s4", "avs_ms3", "avss"):
+        out = np.zeros((T, 224, 224), dtype=np.uint8)
+        for f in range(T):
+            y, x = rng.integers(0, 160, size=2)
+            value = 1 if task != "avss" else int(rng.integers(1, len(codec.classes.avss) + 1))
+            out[f, y:y + int(rng.integers(16, 64)), x:x + int(rng.integers(16, 64))] = value
+        return {"labels": out} if task == "avss" else {"masks": out}
+    if task == "avqa":
+        answer = codec.classes.ans[int(rng.integers(0, len(codec.classes.ans)))]
+        return {"answer": answer, "question": "how many instruments are sounding in the video"}
+    raise ValueError(task)
