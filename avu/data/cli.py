@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from avu import BENCHMARK_IDS
@@ -19,6 +18,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     s.add_argument("--benchmarks", nargs="+", default=None, choices=list(BENCHMARK_IDS), metavar="B",
                    help=f"subset of {', '.join(BENCHMARK_IDS)} (default: all)")
     s.add_argument("--frame-size", type=int, default=224, help="frame and mask side in pixels (default 224)")
+    s.add_argument("--knob", action="append", default=[], metavar="NAME=VALUE",
+                   help="difficulty knob (repeatable): noise_level, motion, p_distractor, p_offscreen, p_clutter, "
+                        "confusable_fraction (docs/synthetic.md)")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     w = sub.add_parser("show", help="picture of one clip: frames with boxes/masks beside its spectrogram")
     w.add_argument("--root", type=Path, required=True, help="data root (generated suite or real datasets)")
@@ -33,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         from avu.data.synth.generate import generate
 
         info = generate(args.out, args.size, args.seed, args.benchmarks, args.workers, args.frame_size,
-                        progress=not args.quiet)
+                        knobs=parse_knobs(args.knob), progress=not args.quiet)
         counts = ", ".join(f"{b} {'/'.join(str(v) for v in c.values())}" for b, c in info["counts"].items())
         print(f"wrote {args.out} ({args.size}, seed {args.seed}) in {info['seconds']:.1f} s: "
               f"{info['n_files']} files; samples train/val/test: {counts}")
@@ -47,5 +49,23 @@ def run(args: argparse.Namespace) -> int:
     raise AssertionError(args.data_command)  # pragma: no cover
 
 
-def _dump(obj) -> str:  # pragma: no cover - debugging helper
-    return json.dumps(obj, indent=1)
+def parse_knobs(items: list[str]):
+    """``NAME=VALUE`` strings -> `Knobs` (defaults for the rest); bad names or values: one-line errors."""
+    import dataclasses
+
+    from avu.data.synth.writers.common import Knobs
+    from avu.errors import AvuInputError
+
+    names = {f.name for f in dataclasses.fields(Knobs)}
+    values = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or name not in names:
+            raise AvuInputError(None, "--knob", f"expected NAME=VALUE with NAME one of {sorted(names)}, got {item!r}")
+        try:
+            values[name] = float(value)
+        except ValueError:
+            raise AvuInputError(None, f"--knob {name}", f"not a number: {value!r}") from None
+        if not 0.0 <= values[name] <= 1.0:
+            raise AvuInputError(None, f"--knob {name}", f"must lie in [0, 1], got {value}")
+    return Knobs(**values)

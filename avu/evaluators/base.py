@@ -181,7 +181,9 @@ class Evaluator(abc.ABC):
             )
         if not ids:
             raise MissingSamplesError(None, None, f"no {self.benchmark} predictions to evaluate")
-        metrics, extras = self.reduce(ids, list(map(merged.__getitem__, ids)))
+        records = list(map(merged.__getitem__, ids))
+        metrics, extras = self.reduce(ids, records)
+        self.last_ids, self.last_records = ids, records  # for paired bootstrap (avu.results.stats)
         return EvalResult(
             benchmark=self.benchmark,
             split=self.references.split,

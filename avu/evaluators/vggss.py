@@ -85,6 +85,11 @@ class VggssEvaluator(Evaluator):
     primary_metric = "ciou_ap50"
     references: VggssReferences
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.protocol.params["size"] != self.references.gt_size:  # the GT maps are built at one size
+            raise ValueError(f"protocol size {self.protocol.params['size']} != GT size {self.references.gt_size}")
+
     def sample_ciou(self, ids: Sequence[str], predictions: Any) -> np.ndarray:
         """Per-sample cIoU (n,) float64 of a batch under this evaluator's protocol."""
         heatmaps = check_payload(None, ids, predictions)[FIELD]

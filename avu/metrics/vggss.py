@@ -40,7 +40,7 @@ SUCCESS_THRESHOLDS: tuple[float, ...] = tuple(0.05 * i for i in range(21))
 #: the cIoU a sample must reach to count as a success in ``ciou_ap50`` (what papers call "cIoU")
 AP50_THRESHOLD = 0.5
 
-UPSAMPLERS = ("cv2_linear", "bilinear_align_corners")
+UPSAMPLERS = ("cv2_linear", "bilinear_align_corners", "bicubic_align_corners")
 BINARIZERS = ("lvs", "ezvsl")
 #: samples per vectorised step (keeps the 224x224 float32 work arrays near the CPU caches)
 DEFAULT_CHUNK = 32
@@ -111,7 +111,56 @@ def cv2_linear_axis(n_in: int, n_out: int, clamp_weights: bool) -> tuple[np.ndar
     return arrays
 
 
-def upsample_cv2_linear(heatmaps: np.ndarray, size: int = GT_SIZE) -> np.ndarray:
+class Workspace:
+    """Reusable buffers for chunks of up to ``capacity`` maps of ``size`` x ``size`` pixels.
+
+    The chunked path writes every 224x224 intermediate (upsampled map, normalised map,
+    partition scratch, masks) into these instead of allocating megabytes per step. Kernels
+    given a workspace return views into it, valid until the next call that uses it.
+    """
+
+    def __init__(self, capacity: int, size: int = GT_SIZE) -> None:
+        self.capacity, self.size = capacity, size
+        self._buffers: dict[str, np.ndarray] = {}
+
+    def _buffer(self, name: str, dtype: type) -> np.ndarray:
+        if name not in self._buffers:  # allocated on first use only
+            self._buffers[name] = np.empty((self.capacity, self.size * self.size), dtype=dtype)
+        return self._buffers[name]
+
+    @property
+    def values(self) -> np.ndarray:
+        """Upsampled maps, float32 (capacity, size * size)."""
+        return self._buffer("values", np.float32)
+
+    @property
+    def pred(self) -> np.ndarray:
+        """Normalised maps, float32."""
+        return self._buffer("pred", np.float32)
+
+    @property
+    def scratch(self) -> np.ndarray:
+        """Temporary float32 rows (second upsampling term, partition copy)."""
+        return self._buffer("scratch", np.float32)
+
+    @property
+    def mask(self) -> np.ndarray:
+        """Predicted masks, bool."""
+        return self._buffer("mask", bool)
+
+    @property
+    def flag(self) -> np.ndarray:
+        """Temporary bool rows."""
+        return self._buffer("flag", bool)
+
+    @classmethod
+    def ensure(cls, work: "Workspace | None", n: int, size: int) -> "Workspace":
+        if work is None or work.capacity < n or work.size != size:
+            return cls(n, size)
+        return work
+
+
+def upsample_cv2_linear(heatmaps: np.ndarray, size: int = GT_SIZE, work: Workspace | None = None) -> np.ndarray:
     """``cv2.resize(h, (size, size), interpolation=cv2.INTER_LINEAR)`` of each float32 (h, w) map.
 
     (n, h, w) -> (n, size, size) float32, bit for bit as OpenCV's float32 path (horizontal
@@ -120,104 +169,148 @@ def upsample_cv2_linear(heatmaps: np.ndarray, size: int = GT_SIZE) -> np.ndarray
     an official input and follow the linear formula.
     """
     maps = np.asarray(heatmaps, dtype=np.float32)
-    _, h, w = maps.shape
+    n, h, w = maps.shape
+    work = Workspace.ensure(work, n, size)
     x0, x1, a0, a1 = cv2_linear_axis(w, size, True)
     y0, y1, b0, b1 = cv2_linear_axis(h, size, False)
-    rows = np.take(maps, x0, axis=2)
+    rows = maps[:, :, x0]
     rows *= a0
-    right = np.take(maps, x1, axis=2)
+    right = maps[:, :, x1]
     right *= a1
     rows += right
-    # np.take keeps C order (fancy indexing on a middle axis would not, and every later pass would crawl)
-    out = np.take(rows, y0, axis=1)
+    # np.take into C-ordered buffers (fancy indexing on a middle axis returns another memory
+    # order, and every later pass over it would crawl)
+    out = work.values[:n].reshape(n, size, size)
+    lower = work.scratch[:n].reshape(n, size, size)
+    np.take(rows, y0, axis=1, out=out, mode="clip")  # "raise" would buffer the whole output
     out *= b0[:, None]
-    lower = np.take(rows, y1, axis=1)
+    np.take(rows, y1, axis=1, out=lower, mode="clip")
     lower *= b1[:, None]
     out += lower
     return out
 
 
-def upsample_bilinear_align_corners(heatmaps: np.ndarray, size: int = GT_SIZE) -> np.ndarray:
-    """``F.interpolate(h, size=(size, size), mode='bilinear', align_corners=True)``, float32 numpy."""
+def _torch_interpolate(heatmaps: np.ndarray, size: int, mode: str) -> np.ndarray:
     import torch
     import torch.nn.functional as F
 
     maps = torch.from_numpy(np.ascontiguousarray(heatmaps, dtype=np.float32))[:, None]
     with torch.no_grad():
-        out = F.interpolate(maps, size=(size, size), mode="bilinear", align_corners=True)
+        out = F.interpolate(maps, size=(size, size), mode=mode, align_corners=True)
     return out[:, 0].numpy()
 
 
-def upsample(heatmaps: np.ndarray, method: str, size: int = GT_SIZE) -> np.ndarray:
+def upsample_bilinear_align_corners(heatmaps: np.ndarray, size: int = GT_SIZE) -> np.ndarray:
+    """``F.interpolate(h, size=(size, size), mode='bilinear', align_corners=True)`` (EZ-VSL), float32."""
+    return _torch_interpolate(heatmaps, size, "bilinear")
+
+
+def upsample_bicubic_align_corners(heatmaps: np.ndarray, size: int = GT_SIZE) -> np.ndarray:
+    """``F.interpolate(h, size=(size, size), mode='bicubic', align_corners=True)`` (SLAVC), float32."""
+    return _torch_interpolate(heatmaps, size, "bicubic")
+
+
+def upsample(heatmaps: np.ndarray, method: str, size: int = GT_SIZE, work: Workspace | None = None) -> np.ndarray:
     """Upsample (n, h, w) heatmaps to (n, size, size) float32 with ``method`` in `UPSAMPLERS`."""
     if method == "cv2_linear":
-        return upsample_cv2_linear(heatmaps, size)
+        return upsample_cv2_linear(heatmaps, size, work)
     if method == "bilinear_align_corners":
         return upsample_bilinear_align_corners(heatmaps, size)
+    if method == "bicubic_align_corners":
+        return upsample_bicubic_align_corners(heatmaps, size)
     raise ValueError(f"unknown upsampling {method!r}; known: {UPSAMPLERS}")
 
 
 # -- normalisation and thresholding --------------------------------------------------------------
 
 
-def normalize_img(maps: np.ndarray) -> np.ndarray:
+def _min_max(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-row (min, max, max - min, constant) of (n, P) maps; ``max - min`` in their dtype."""
+    low, high = flat.min(axis=1), flat.max(axis=1)
+    span = high - low
+    return low, high, span, span == 0
+
+
+def normalize_img(maps: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Per-map min-max scaling ``(v - min) / (max - min)`` in the maps' dtype; constant maps unchanged."""
     maps = np.asarray(maps)
     flat = maps.reshape(maps.shape[0], -1)
-    low, high = flat.min(axis=1), flat.max(axis=1)
-    span = high - low
-    constant = span == 0
-    out = flat - low[:, None]
-    out /= np.where(constant, 1, span)[:, None]
-    out[constant] = flat[constant]
-    return out.reshape(maps.shape)
+    low, _, span, constant = _min_max(flat)
+    pred = np.empty_like(flat) if out is None else out.reshape(flat.shape)
+    np.subtract(flat, low[:, None], out=pred)
+    pred /= np.where(constant, 1, span).astype(flat.dtype)[:, None]
+    if constant.any():
+        pred[constant] = flat[constant]
+    return pred.reshape(maps.shape)
 
 
-def median_threshold(pred: np.ndarray) -> np.ndarray:
+def median_threshold(pred: np.ndarray, scratch: np.ndarray | None = None) -> np.ndarray:
     """``sort(p.flatten())[int(H * W / 2)]`` of each (H, W) map, (n,)."""
     flat = pred.reshape(pred.shape[0], -1)
     k = int(pred.shape[1] * pred.shape[2] / 2)
-    return np.partition(flat, k, axis=1)[:, k]
+    if scratch is None:
+        return np.partition(flat, k, axis=1)[:, k]
+    part = scratch.reshape(flat.shape)
+    np.copyto(part, flat)
+    part.partition(k, axis=1)
+    return part[:, k].copy()
 
 
-def binarize_lvs(maps: np.ndarray) -> np.ndarray:
+def binarize_lvs(maps: np.ndarray, work: Workspace | None = None) -> np.ndarray:
     """LVS mask of upsampled maps (n, S, S) float32 -> bool: ``pred > median`` or ``pred >= 1``.
 
     ``pred = 1 - normalize_img(-h)``, which is ``1 - (max - h) / (max - min)`` with the same
     float32 roundings, or ``1 - (-h)`` for a constant map (left unnormalised).
     """
     maps = np.asarray(maps, dtype=np.float32)
-    flat = maps.reshape(maps.shape[0], -1)
-    low, high = flat.min(axis=1), flat.max(axis=1)
-    span = high - low
-    constant = span == 0
-    pred = high[:, None] - flat
+    n, size = maps.shape[0], maps.shape[-1]
+    work = Workspace.ensure(work, n, size)
+    flat = maps.reshape(n, -1)
+    _, high, span, constant = _min_max(flat)
+    pred = work.pred[:n]
+    np.subtract(high[:, None], flat, out=pred)
     pred /= np.where(constant, np.float32(1), span)[:, None]
-    pred[constant] = -flat[constant]
+    if constant.any():
+        pred[constant] = -flat[constant]
     np.subtract(np.float32(1), pred, out=pred)
-    thr = median_threshold(pred.reshape(maps.shape))
-    return ((pred > thr[:, None]) | (pred >= 1)).reshape(maps.shape)
+    thr = median_threshold(pred.reshape(maps.shape), work.scratch[:n])
+    mask, at_one = work.mask[:n], work.flag[:n]
+    np.greater(pred, thr[:, None], out=mask)
+    np.greater_equal(pred, np.float32(1), out=at_one)
+    mask |= at_one
+    return mask.reshape(maps.shape)
 
 
-def binarize_ezvsl(maps: np.ndarray) -> np.ndarray:
+def binarize_ezvsl(maps: np.ndarray, work: Workspace | None = None) -> np.ndarray:
     """EZ-VSL mask of upsampled maps (n, S, S) float32 -> bool: ``normalize_img(h) >= median``."""
-    pred = normalize_img(np.asarray(maps, dtype=np.float32))
-    thr = median_threshold(pred)
-    return pred >= thr[:, None, None]
+    maps = np.asarray(maps, dtype=np.float32)
+    n, size = maps.shape[0], maps.shape[-1]
+    work = Workspace.ensure(work, n, size)
+    pred = normalize_img(maps, out=work.pred[:n]).reshape(n, -1)
+    thr = median_threshold(pred.reshape(maps.shape), work.scratch[:n])
+    mask = work.mask[:n]
+    np.greater_equal(pred, thr[:, None], out=mask)
+    return mask.reshape(maps.shape)
 
 
-def binarize(maps: np.ndarray, rule: str) -> np.ndarray:
+def binarize(maps: np.ndarray, rule: str, work: Workspace | None = None) -> np.ndarray:
     """Masks of upsampled maps under ``rule`` in `BINARIZERS`."""
     if rule == "lvs":
-        return binarize_lvs(maps)
+        return binarize_lvs(maps, work)
     if rule == "ezvsl":
-        return binarize_ezvsl(maps)
+        return binarize_ezvsl(maps, work)
     raise ValueError(f"unknown binarisation {rule!r}; known: {BINARIZERS}")
 
 
-def infer_masks(heatmaps: np.ndarray, upsampling: str, rule: str, size: int = GT_SIZE) -> np.ndarray:
-    """Predicted masks (n, size, size) bool of raw heatmaps (n, h, w) under one protocol."""
-    return binarize(upsample(heatmaps, upsampling, size), rule)
+def infer_masks(heatmaps: np.ndarray, upsampling: str, rule: str, size: int = GT_SIZE,
+                work: Workspace | None = None) -> np.ndarray:
+    """Predicted masks (n, size, size) bool of raw heatmaps (n, h, w) under one protocol.
+
+    With ``work`` the masks are a view into it (consume them before reusing it).
+    """
+    if work is None:
+        work = Workspace(len(heatmaps), size)
+    return binarize(upsample(heatmaps, upsampling, size, work), rule, work)
 
 
 # -- cIoU ----------------------------------------------------------------------------------------
@@ -231,17 +324,24 @@ def ciou_terms(infer: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarra
     threshold), without the numpy warning.
     """
     infer = np.asarray(infer, dtype=bool)
-    axes = tuple(range(1, infer.ndim))
+    n = infer.shape[0]
+    infer = infer.reshape(n, -1)
     if gt.dtype == bool:
-        inter = np.count_nonzero(infer & gt, axis=axes).astype(np.float64)
-        den = np.count_nonzero(gt, axis=axes) + np.count_nonzero(infer & ~gt, axis=axes).astype(np.float64)
+        gt = gt.reshape(n, -1)
+        inter = _count_rows(infer & gt)
+        den = _count_rows(gt) + _count_rows(infer & ~gt)
     else:
-        gt = np.asarray(gt, dtype=np.float64)
-        inter = np.where(infer, gt, 0.0).sum(axis=axes)
-        den = gt.sum(axis=axes) + np.count_nonzero(infer & (gt == 0), axis=axes)
+        gt = np.asarray(gt, dtype=np.float64).reshape(n, -1)
+        inter = np.where(infer, gt, 0.0).sum(axis=1)
+        den = gt.sum(axis=1) + _count_rows(infer & (gt == 0))
     with np.errstate(invalid="ignore", divide="ignore"):
         ciou = inter / den
-    return ciou, inter, den.astype(np.float64)
+    return ciou, inter, den
+
+
+def _count_rows(mask: np.ndarray) -> np.ndarray:
+    """True values per row of (n, ...) bool, float64 (``count_nonzero(axis=...)`` is many times slower)."""
+    return np.array([np.count_nonzero(row) for row in mask.reshape(mask.shape[0], -1)], dtype=np.float64)
 
 
 def ciou_terms_boxes(
@@ -254,7 +354,7 @@ def ciou_terms_boxes(
     """
     infer = np.asarray(infer, dtype=bool)
     n = infer.shape[0]
-    selected = np.count_nonzero(infer.reshape(n, -1), axis=1).astype(np.float64)
+    selected = _count_rows(infer)
     inter = np.zeros(n, dtype=np.float64)
     area = np.zeros(n, dtype=np.float64)
     for i in range(n):
@@ -292,10 +392,11 @@ def localization_ciou(
     `gt_maps_from_pixel_boxes`), so that 5,158 GT maps never sit in memory at once.
     """
     n = len(heatmaps)
+    work = Workspace(min(chunk_size, max(n, 1)), size)
     parts = []
     for start in range(0, n, chunk_size):
         part = slice(start, min(start + chunk_size, n))
-        infer = infer_masks(heatmaps[part], upsampling, rule, size)
+        infer = infer_masks(heatmaps[part], upsampling, rule, size, work)
         if isinstance(gt, tuple):
             parts.append(ciou_terms_boxes(infer, gt[0][part], gt[1][part]))
         else:
@@ -337,3 +438,104 @@ def ciou_mean(cious: np.ndarray) -> float:
     """
     cious = np.asarray(cious, dtype=np.float64)
     return float(np.mean(np.where(np.isnan(cious), 0.0, cious)))
+
+
+# -- SLAVC extended benchmark (stoneMo/SLAVC@05b429c6, utils.EvaluatorFull) ------------------------
+#
+# Clips without a sounding object (``bb_count == 0``, all-zero GT) join the sounding ones; each
+# clip carries a confidence. A sounding clip counts TP when detected (conf >= thr) in the right
+# place (cIoU >= iou_thr), FP when detected in the wrong place, FN when not detected; a silent
+# clip counts FP when detected. Masks are ``normalize_img(bicubic align_corners) >= median``.
+
+#: GT-area bins of ``finalize_stats`` in pixels: [min, max)
+SLAVC_SIZE_BINS = {"small": (0, 32**2), "medium": (32**2, 96**2), "large": (96**2, 144**2), "huge": (144**2, 10000**2)}
+SLAVC_SUBSETS = ("all", "visible", "small", "medium", "large", "huge")
+
+
+def slavc_precision_recall(
+    bb_counts: np.ndarray, cious: np.ndarray, confs: np.ndarray, conf_thr: float, ciou_thr: float = 0.5
+) -> tuple[float, float]:
+    """``EvaluatorFull.calc_precision_recall``: (precision, recall); an empty denominator gives 1."""
+    sounding = np.asarray(bb_counts) > 0
+    detected = np.asarray(confs, dtype=np.float64) >= conf_thr
+    located = np.asarray(cious, dtype=np.float64) >= ciou_thr  # NaN: wrong place
+    tp = int(np.sum(sounding & detected & located))
+    fp = int(np.sum(detected & ~(sounding & located)))
+    fn = int(np.sum(sounding & ~detected))
+    precision = 1.0 if tp + fp == 0 else tp / (tp + fp)
+    recall = 1.0 if tp + fn == 0 else tp / (tp + fn)
+    return precision, recall
+
+
+def slavc_ap(bb_counts: np.ndarray, cious: np.ndarray, confs: np.ndarray, ciou_thr: float = 0.5) -> float:
+    """``EvaluatorFull.calc_ap``: precision made monotone from the right, summed over recall steps.
+
+    Thresholds: the sorted confidences without the largest, in descending order, every
+    ``max(1, n // 200)``-th. Fewer than three clips leave no recall step: AP 0.
+    """
+    confs = np.asarray(confs, dtype=np.float64)
+    skip = max(1, len(confs) // 200)
+    pr = [slavc_precision_recall(bb_counts, cious, confs, thr, ciou_thr) for thr in np.sort(confs)[:-1][::-skip]]
+    precision = [p for p, _ in pr]
+    recall = [r for _, r in pr]
+    precision_max = [max(precision[i:]) for i in range(len(precision))]
+    return sum(precision_max[i] * (recall[i + 1] - recall[i]) for i in range(len(precision_max) - 1))
+
+
+def slavc_auc(bb_counts: np.ndarray, cious: np.ndarray) -> float:
+    """``EvaluatorFull.cal_auc``: `auc` over the sounding clips only (NaN when there are none)."""
+    visible = np.asarray(cious, dtype=np.float64)[np.asarray(bb_counts) > 0]
+    return auc(visible) if len(visible) else float("nan")
+
+
+def slavc_finalize_stats(
+    bb_counts: np.ndarray, cious: np.ndarray, areas: np.ndarray, confs: np.ndarray,
+    iou_thrs: tuple[float, ...] = (0.5, 0.75),
+) -> dict[str, object]:
+    """``EvaluatorFull.finalize_stats``: Precision / F1 list / AP / AUC per subset and IoU threshold.
+
+    Keys and value types as officially: ``F1-<subset>@<iou>`` is the space-joined list of F1
+    values (in percent, one decimal) at every ``max(1, n // 10)``-th sorted confidence; an
+    empty subset gives NaN everywhere.
+    """
+    bb_counts = np.asarray(bb_counts)
+    cious, areas, confs = (np.asarray(a, dtype=np.float64) for a in (cious, areas, confs))
+    out: dict[str, object] = {}
+    for iou_thr in iou_thrs:
+        for subset in SLAVC_SUBSETS:
+            if subset == "all":
+                keep = bb_counts >= 0
+            elif subset == "visible":
+                keep = bb_counts > 0
+            else:
+                low, high = SLAVC_SIZE_BINS[subset]
+                keep = (areas >= low) & (areas < high) & (bb_counts > 0)
+            name = f"{subset}@{int(iou_thr * 100)}"
+            if not keep.any():
+                out.update({f"Precision-{name}": np.nan, f"F1-{name}": np.nan, f"AP-{name}": np.nan,
+                            f"AUC-{name}": np.nan})
+                continue
+            bb, ci, cf = bb_counts[keep], cious[keep], confs[keep]
+            precision, _ = slavc_precision_recall(bb, ci, cf, -1000, iou_thr)
+            thresholds = sorted(cf.tolist())[:: max(1, len(cf) // 10)]
+            f1 = []
+            for thr in thresholds:
+                p, r = slavc_precision_recall(bb, ci, cf, thr, iou_thr)
+                f1.append(2 * r * p / (r + p) if r + p > 0 else 0.0)
+            out[f"Precision-{name}"] = precision
+            out[f"F1-{name}"] = " ".join(f"{f * 100:.1f}" for f in f1)
+            out[f"AP-{name}"] = slavc_ap(bb, ci, cf, iou_thr)
+            out[f"AUC-{name}"] = slavc_auc(bb, ci)
+    return out
+
+
+def slavc_precision_at_50(bb_counts: np.ndarray, cious: np.ndarray) -> float:
+    """``EvaluatorFull.precision_at_50``: share of sounding clips with cIoU > 0.5 (strict)."""
+    visible = np.asarray(cious, dtype=np.float64)[np.asarray(bb_counts) > 0]
+    return float(np.mean(visible > 0.5))
+
+
+def slavc_f1_at_50(bb_counts: np.ndarray, cious: np.ndarray, confs: np.ndarray, conf_thr: float = 0.5) -> float:
+    """``EvaluatorFull.f1_at_50``: F1 at confidence ``conf_thr`` (default 0.5) and cIoU 0.5."""
+    p, r = slavc_precision_recall(bb_counts, cious, confs, conf_thr, 0.5)
+    return 2 * p * r / (p + r) if (p + r) > 0 else 0.0

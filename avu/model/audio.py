@@ -28,38 +28,40 @@ class LogMel(nn.Module):
 
     @torch.no_grad()
     def forward(self, wave: torch.Tensor, segments: int | None = None) -> torch.Tensor:
+        """The clip is cut into ``segments`` equal whole-second parts (a one-frame task such
+        as VGG-SS gets the whole clip as one segment); short clips are zero-padded."""
         segments = segments or self.segments
-        need = segments * self.sample_rate
+        seconds = max(segments, int(round(wave.shape[-1] / self.sample_rate)))
+        seconds = -(-seconds // segments) * segments
+        need = seconds * self.sample_rate
         wave = wave.float()
-        if wave.shape[-1] < need:  # short clips are zero-padded to whole segments
+        if wave.shape[-1] < need:
             wave = torch.nn.functional.pad(wave, (0, need - wave.shape[-1]))
         spec = torch.log(self.mel(wave[..., :need]) + 1e-6)  # (B, n_mels, frames)
-        f = self.frames_per_segment
+        f = self.frames_per_segment * (seconds // segments)
         spec = spec[..., : segments * f]
         b, m, _ = spec.shape
         return spec.view(b, m, segments, f).permute(0, 2, 1, 3).contiguous()
 
 
 class AudioCNN(nn.Module):
-    """Log-mel segments (B, T, M, F) -> (B, T, d): conv blocks with pooling, global pooling."""
+    """Log-mel segments (B, T, M, F) -> (B, T, d): stride-2 conv blocks, mean+max pooling."""
 
     def __init__(self, d_model: int, channels: tuple[int, ...] = (32, 64, 128), norm: str = "bn") -> None:
         super().__init__()
         layers: list[nn.Module] = []
         cin = 1
-        for i, c in enumerate(channels):
-            layers.append(conv_block(cin, c, norm=norm))
-            if i + 1 < len(channels) or len(channels) == 1:
-                layers.append(nn.MaxPool2d(2))
+        for c in channels:
+            layers.append(conv_block(cin, c, stride=2, norm=norm))
             cin = c
         self.body = nn.Sequential(*layers)
         self.proj = nn.Linear(2 * cin, d_model)
-        # per-band statistics keep the input scale (log-mel has a large offset)
+        # log-mel has a large offset; a learned affine normalisation of the input
         self.input_norm = nn.BatchNorm2d(1) if norm == "bn" else nn.GroupNorm(1, 1)
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
         b, t, m, f = mel.shape
-        x = self.input_norm(mel.reshape(b * t, 1, m, f))
+        x = self.input_norm(mel.reshape(b * t, 1, m, f).float() if mel.dtype == torch.float16 else mel.reshape(b * t, 1, m, f))
         x = self.body(x.contiguous(memory_format=torch.channels_last) if x.is_cuda else x)
         pooled = torch.cat([x.mean(dim=(2, 3)), x.amax(dim=(2, 3))], dim=1)
         return self.proj(pooled).view(b, t, -1)

@@ -68,8 +68,10 @@ def model_geometry(cfg: Mapping[str, Any]) -> dict[str, Any]:
     size = int(_get(vcfg, "input_size", 64))
     up = int(_get(_get(cfg, "mask_head", {}), "upsample", 2))
     if kind == "cnn":
-        n = len(tuple(_get(vcfg, "channels", (32, 64, 128))))
-        grid, mask = size // 2 ** n, size // 2 ** max(n - 1, 0)
+        n = len(tuple(_get(vcfg, "channels", (32, 64))))
+        stem = int(_get(vcfg, "stem", 4))
+        grid = size // (stem * 2 ** (n - 1))
+        mask = size // (stem * 2 ** max(n - 2, 0))
     elif kind == "torchvision" and str(_get(vcfg, "backbone", "resnet18")).startswith("vit"):
         grid = size // 16
         mask = grid * up
@@ -112,6 +114,7 @@ class AVUnified(nn.Module):
         scfg, tcfg, pcfg, dcfg = cfg["spatial"], cfg["temporal"], cfg["prompt"], cfg["decoder"]
         self.spatial = AudioGuidedSpatial(
             d, int(_get(scfg, "heads", heads)), guided=bool(_get(scfg, "enabled", True)) and self.use_audio,
+            key_dim=int(_get(scfg, "key_dim", 16)),
         )
         self.temporal = MultiScaleTemporal(
             d, heads, tuple(_get(tcfg, "scales", (1, 2, 4))), int(_get(tcfg, "depth", 1)),
@@ -186,7 +189,8 @@ class AVUnified(nn.Module):
         grid, skip = self._visual_grid(batch, b, t)
         sp = self.spatial(a, grid)
         a2, v2 = self.temporal(a, sp.pooled)
-        p, p_pad = self.prompt(text)
+        longest = int((text != 0).sum(dim=1).max().clamp_min(1))
+        p, p_pad = self.prompt(text[:, :longest])
         time = self.time[:t]
         mem = torch.cat([
             a2 + time + self.kind[0], v2 + time + self.kind[1], sp.location + time + self.kind[2],

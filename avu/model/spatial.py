@@ -35,19 +35,21 @@ class AudioGuidedSpatial(nn.Module):
     #: side of the pooled map fed to the location token (independent of the grid size)
     LOC_GRID = 4
 
-    def __init__(self, d_model: int, heads: int = 4, guided: bool = True, max_grid: int = 32) -> None:
+    def __init__(self, d_model: int, heads: int = 4, guided: bool = True, max_grid: int = 32,
+                 key_dim: int = 16) -> None:
         super().__init__()
-        self.heads, self.guided = heads, guided
+        self.heads, self.guided, self.key_dim = heads, guided, key_dim
         self.row = nn.Parameter(torch.zeros(max_grid, d_model))
         self.col = nn.Parameter(torch.zeros(max_grid, d_model))
         nn.init.normal_(self.row, std=0.02)
         nn.init.normal_(self.col, std=0.02)
         self.norm_v = nn.LayerNorm(d_model)
         self.norm_a = nn.LayerNorm(d_model)
-        self.q = nn.Linear(d_model, d_model)
-        self.k = nn.Linear(d_model, d_model)
-        self.v = nn.Linear(d_model, d_model)
-        self.out = nn.Linear(d_model, d_model)
+        # queries and keys live in a small space (key_dim per head); values are the patches
+        # themselves, pooled per head and projected once per segment (cheap on large grids)
+        self.q = nn.Linear(d_model, heads * key_dim)
+        self.k = nn.Linear(d_model, heads * key_dim)
+        self.out = nn.Linear(heads * d_model, d_model)
         self.query = nn.Parameter(torch.zeros(d_model))  # used when not guided
         nn.init.normal_(self.query, std=0.02)
         self.film = nn.Linear(d_model, 2 * d_model) if guided else None
@@ -67,14 +69,13 @@ class AudioGuidedSpatial(nn.Module):
         if self.guided:
             q = self.q(self.norm_a(audio))  # (B, T, d)
         else:
-            q = self.q(self.query).expand(b, t, d)
-        hd = d // self.heads
-        qh = q.view(b, t, self.heads, hd)
-        kh = self.k(pv).view(b, t, h * w, self.heads, hd)
-        vh = self.v(pv).view(b, t, h * w, self.heads, hd)
-        sim = torch.einsum("bthc,btphc->bthp", qh, kh) / math.sqrt(hd)  # (B, T, heads, hw)
-        attn = sim.float().softmax(dim=-1).to(vh.dtype)
-        pooled = torch.einsum("bthp,btphc->bthc", attn, vh).reshape(b, t, d)
+            q = self.q(self.query).expand(b, t, self.heads * self.key_dim)
+        kd = self.key_dim
+        qh = q.view(b, t, self.heads, kd)
+        kh = self.k(pv).view(b, t, h * w, self.heads, kd)
+        sim = torch.einsum("bthc,btphc->bthp", qh, kh) / math.sqrt(kd)  # (B, T, heads, hw)
+        attn = sim.float().softmax(dim=-1).to(pv.dtype)
+        pooled = torch.einsum("bthp,btpc->bthc", attn, pv).reshape(b, t, self.heads * d)
         pooled = self.out(pooled) + pv.mean(dim=2)
         map_logits = (sim.mean(dim=2) * self.map_scale + self.map_bias).view(b, t, h, w)
         location = self.loc(self._map_summary(map_logits))

@@ -34,19 +34,22 @@ class _Normalise(nn.Module):
 
 
 class SmallCNN(nn.Module):
-    """Strided conv blocks; the grid is the last stage, the skip the one before."""
+    """A patchify stem (``stem`` x ``stem`` conv with the same stride), a 3x3 block, then
+    one stride-2 stage per further channel count. The grid is the last stage; the skip (mask
+    features) the stage before. Cheap on CPU: no full-resolution activations."""
 
-    def __init__(self, d_model: int, channels: tuple[int, ...] = (32, 64, 128), norm: str = "bn") -> None:
+    def __init__(self, d_model: int, channels: tuple[int, ...] = (32, 64), norm: str = "bn", stem: int = 4) -> None:
         super().__init__()
         self.norm = _Normalise()
-        stages, cin = [], 3
-        for c in channels:
+        norm_layer = nn.BatchNorm2d(channels[0]) if norm == "bn" else nn.GroupNorm(min(8, channels[0]), channels[0])
+        stages = [nn.Sequential(nn.Conv2d(3, channels[0], stem, stem, bias=False), norm_layer, nn.ReLU(inplace=True),
+                                conv_block(channels[0], channels[0], norm=norm))]
+        for cin, c in zip(channels[:-1], channels[1:]):
             stages.append(nn.Sequential(conv_block(cin, c, stride=2, norm=norm), conv_block(c, c, norm=norm)))
-            cin = c
         self.stages = nn.ModuleList(stages)
-        self.proj = nn.Conv2d(cin, d_model, 1)
+        self.proj = nn.Conv2d(channels[-1], d_model, 1)
         self.skip_channels = channels[-2] if len(channels) > 1 else channels[-1]
-        self.stride = 2 ** len(channels)
+        self.stride = stem * 2 ** (len(channels) - 1)
 
     def forward(self, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x = self.norm(frames)
@@ -145,7 +148,8 @@ class VisualEncoder(nn.Module):
         kind = cfg.get("kind", "cnn")
         self.kind = kind
         if kind == "cnn":
-            self.backbone = SmallCNN(d_model, tuple(cfg.get("channels", (32, 64, 128))), cfg.get("norm", "bn"))
+            self.backbone = SmallCNN(d_model, tuple(cfg.get("channels", (32, 64))), cfg.get("norm", "bn"),
+                                     int(cfg.get("stem", 4)))
         elif kind == "torchvision":
             name = cfg.get("backbone", "resnet18")
             if name.startswith("vit"):

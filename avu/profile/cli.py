@@ -18,7 +18,7 @@ from avu.errors import EXIT_BAD_INPUT, AvuInputError
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
-                        help="Hydra overrides of the training config, e.g. experiment=tiny")
+                        help="Hydra overrides of the training config, e.g. experiment=joint model=tiny")
     parser.add_argument("--model", choices=("avu", "toy"), default="avu",
                         help="avu: the AV-Unified model from its Hydra config (default); toy: built-in small net")
     parser.add_argument("--config-name", default=None, help="primary Hydra config in avu/conf (default: config)")

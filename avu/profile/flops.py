@@ -24,8 +24,10 @@ class FlopCount:
     by_operator: dict[str, int] = field(default_factory=dict)
 
     @property
-    def has_convolution(self) -> bool:
-        return any("convolution" in op for op in self.by_operator)
+    def convolution_fraction(self) -> float:
+        """Share of the FLOPs in convolutions (forward and backward)."""
+        conv = sum(n for op, n in self.by_operator.items() if "convolution" in op)
+        return conv / self.total if self.total else 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {"total": self.total, "by_operator": dict(self.by_operator)}

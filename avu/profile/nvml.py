@@ -33,6 +33,10 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+def _utilization(rates: Any) -> tuple[float, float]:
+    return float(rates.gpu), float(rates.memory)
+
+
 def normalize_uuid(uuid: str) -> str:
     """Lower-case UUID without its ``GPU-`` / ``MIG-`` prefix (torch prints none)."""
     u = uuid.strip().lower()
@@ -211,15 +215,14 @@ class NvmlSampler:
 
     def sample(self) -> dict[str, Any]:
         nv, h, b, read = self.nv, self.device.handle, self.board, self.reader.read
-        util = read("utilization", lambda: nv.nvmlDeviceGetUtilizationRates(h))
-        mem = read("memory_info", lambda: nv.nvmlDeviceGetMemoryInfo(h))
-        power_mw = read("power_w", lambda: nv.nvmlDeviceGetPowerUsage(b))
+        t = time.perf_counter()
+        util = read("utilization", lambda: _utilization(nv.nvmlDeviceGetUtilizationRates(h)))
         return {
-            "t": time.perf_counter(),
-            "gpu_util_pct": None if util is None else float(util.gpu),
-            "mem_util_pct": None if util is None else float(util.memory),
-            "memory_used_bytes": None if mem is None else int(mem.used),
-            "power_w": None if power_mw is None else power_mw / 1000.0,
+            "t": t,
+            "gpu_util_pct": None if util is None else util[0],
+            "mem_util_pct": None if util is None else util[1],
+            "memory_used_bytes": read("memory_info", lambda: int(nv.nvmlDeviceGetMemoryInfo(h).used)),
+            "power_w": read("power_w", lambda: nv.nvmlDeviceGetPowerUsage(b) / 1000.0),
             "sm_clock_mhz": read("sm_clock_mhz", lambda: float(nv.nvmlDeviceGetClockInfo(b, nv.NVML_CLOCK_SM))),
             "mem_clock_mhz": read("mem_clock_mhz", lambda: float(nv.nvmlDeviceGetClockInfo(b, nv.NVML_CLOCK_MEM))),
             "temperature_c": read(
@@ -230,16 +233,14 @@ class NvmlSampler:
     def static_info(self) -> dict[str, Any]:
         """Properties that do not change during a run."""
         nv, h, b, read = self.nv, self.device.handle, self.board, self.reader.read
-        mem = read("memory_info", lambda: nv.nvmlDeviceGetMemoryInfo(h))
-        limit_mw = read("power_limit_w", lambda: nv.nvmlDeviceGetPowerManagementLimit(b))
         return {
             "name": read("name", lambda: _text(nv.nvmlDeviceGetName(b))),
             "uuid": self.device.uuid,
             "nvml_index": self.device.index,
             "mig": self.device.is_mig,
             "driver": read("driver", lambda: _text(nv.nvmlSystemGetDriverVersion())),
-            "memory_total_bytes": None if mem is None else int(mem.total),
-            "power_limit_w": None if limit_mw is None else limit_mw / 1000.0,
+            "memory_total_bytes": read("memory_info", lambda: int(nv.nvmlDeviceGetMemoryInfo(h).total)),
+            "power_limit_w": read("power_limit_w", lambda: nv.nvmlDeviceGetPowerManagementLimit(b) / 1000.0),
             "max_sm_clock_mhz": read(
                 "max_sm_clock_mhz", lambda: float(nv.nvmlDeviceGetMaxClockInfo(b, nv.NVML_CLOCK_SM))
             ),
@@ -248,7 +249,10 @@ class NvmlSampler:
     # ---- thread --------------------------------------------------------------------
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self.samples.append(self.sample())
+            try:
+                self.samples.append(self.sample())
+            except Exception as exc:  # never let the thread die silently; fields already degrade to None
+                self.reader.unsupported.setdefault("sampler", f"{type(exc).__name__}: {exc}")
             self._stop.wait(self.interval_s)
 
     def start(self) -> "NvmlSampler":

@@ -97,15 +97,18 @@ def choose_peak(
     sm_count: int | None = None,
     tf32_matmul: bool = False,
     tf32_conv: bool = False,
-    has_conv: bool = False,
+    conv_fraction: float = 0.0,
 ) -> PeakChoice:
     """Pick the peak rate that MFU is measured against.
 
-    ``dtype`` is the compute dtype of the run ("bf16" or "fp32"). For fp32 the TF32
-    tensor-core peak is used when TF32 is allowed for the operators that carry the
-    FLOPs (matmuls: ``torch.backends.cuda.matmul.allow_tf32``; convolutions:
-    ``torch.backends.cudnn.allow_tf32``), because that is what the hardware runs.
-    A MIG slice (fewer SMs than the full device) gets the peak scaled by its SM share.
+    ``dtype`` is the compute dtype of the run ("bf16" or "fp32"). An fp32 run executes
+    matmuls on TF32 tensor cores when ``torch.backends.cuda.matmul.allow_tf32`` is set and
+    convolutions when ``torch.backends.cudnn.allow_tf32`` is (PyTorch's default for cuDNN).
+    When the two differ, the peak is the FLOP-weighted one,
+    ``1 / (conv_fraction / peak_conv + (1 - conv_fraction) / peak_matmul)``: the rate at
+    which the whole step would run if every FLOP ran at its own peak. ``conv_fraction`` is
+    the share of the counted FLOPs in convolutions. A MIG slice (fewer SMs than the full
+    device) gets the peak scaled by its SM share.
     """
     notices: list[str] = []
     if device_name is None:
@@ -117,11 +120,23 @@ def choose_peak(
             (f"MFU not computed: no peak rate known for device {device_name!r} (see avu/profile/peaks.py)",),
         )
     if dtype == "bf16":
-        precision = "bf16"
+        precision, peak = "bf16", entry.flops["bf16"]
     elif dtype == "fp32":
-        precision = "tf32" if (tf32_matmul or (tf32_conv and has_conv)) else "fp32"
+        matmul = "tf32" if tf32_matmul else "fp32"
+        conv = "tf32" if tf32_conv else "fp32"
+        frac = min(max(float(conv_fraction), 0.0), 1.0)
+        if matmul == conv or frac == 0.0 or frac == 1.0:
+            precision = conv if frac == 1.0 else matmul
+            peak = entry.flops[precision]
+        else:
+            precision = f"{matmul} matmul + {conv} conv"
+            peak = 1.0 / (frac / entry.flops[conv] + (1.0 - frac) / entry.flops[matmul])
+            notices.append(
+                f"fp32 run: {frac:.0%} of FLOPs are convolutions on {conv.upper()}, the rest matmuls on "
+                f"{matmul.upper()}; MFU uses the FLOP-weighted peak {peak / TFLOP:.1f} TFLOP/s"
+            )
         if precision == "tf32":
-            notices.append("fp32 run compared with the TF32 tensor-core peak: TF32 is enabled for its matmuls/convolutions")
+            notices.append("fp32 run compared with the TF32 tensor-core peak: TF32 is enabled for the ops carrying its FLOPs")
     else:
         return PeakChoice(None, None, entry.key, entry.source, 1.0, (f"MFU not computed: no peak for dtype {dtype!r}",))
     fraction = 1.0
@@ -130,4 +145,4 @@ def choose_peak(
         notices.append(
             f"device has {sm_count} of {entry.sm_count} SMs (MIG slice?): peak scaled by {fraction:.3f}"
         )
-    return PeakChoice(entry.flops[precision] * fraction, precision, entry.key, entry.source, fraction, tuple(notices))
+    return PeakChoice(peak * fraction, precision, entry.key, entry.source, fraction, tuple(notices))

@@ -187,7 +187,7 @@ def mfu_section(
     timing: dict[str, Any],
     device: torch.device,
     dtype: str,
-    has_conv: bool,
+    conv_fraction: float = 0.0,
 ) -> tuple[dict[str, Any], list[str]]:
     """Achieved FLOP/s and MFU = FLOPs per step x steps / (window seconds x peak)."""
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else None
@@ -196,7 +196,7 @@ def mfu_section(
         name, dtype, sm_count=sms,
         tf32_matmul=bool(torch.backends.cuda.matmul.allow_tf32),
         tf32_conv=bool(torch.backends.cudnn.allow_tf32),
-        has_conv=has_conv,
+        conv_fraction=conv_fraction,
     )
     notices = list(choice.notices)
     achieved = None

@@ -83,7 +83,7 @@ def build_report(
     }
     mfu, mfu_notices = mfu_section(
         None if step is None else step.total, timing, prof.device, dtype,
-        has_conv=bool(step is not None and step.has_convolution),
+        conv_fraction=0.0 if step is None else step.convolution_fraction,
     )
     notices.extend(mfu_notices)
     nvml = prof.nvml_summary()
@@ -126,12 +126,16 @@ def _stat(section: dict[str, Any] | None, key: str = "mean") -> Any:
     return None if not section else section.get(key)
 
 
+def _compiled_label(compiled: bool | None) -> str:
+    return "" if compiled is None else (" compiled" if compiled else " eager")
+
+
 def summary_row(report: dict[str, Any]) -> dict[str, str]:
     """The headline numbers of one report, formatted for a table."""
     t, m, n, mem, f = report["timing"], report["mfu"], report["nvml"], report["memory"], report["flops"]
     w = report["workload"]
     return {
-        "variant": f"{w['mode']} {w['dtype']}" + (" compiled" if w.get("compiled") else " eager"),
+        "variant": f"{w['mode'] or 'steps'} {w['dtype']}" + _compiled_label(w.get("compiled")),
         "batch": str(w["batch_size"]),
         "step p50 (ms)": _fmt(_stat(t["step_ms"], "p50")),
         "step p95 (ms)": _fmt(_stat(t["step_ms"], "p95")),
@@ -170,7 +174,8 @@ def render_markdown(report: dict[str, Any]) -> str:
     """A human summary of one report."""
     w, t = report["workload"], report["timing"]
     lines = [
-        f"# Profile: {w['name']} ({w['mode']}, {w['dtype']}, {'compiled' if w.get('compiled') else 'eager'})",
+        f"# Profile: {w['name'] or 'custom steps'} ({w['mode'] or 'mode n/a'}, {w['dtype']}"
+        f"{',' + _compiled_label(w.get('compiled')) if w.get('compiled') is not None else ''})",
         "",
         environment_line(report),
         "",

@@ -91,7 +91,8 @@ def example_batch(cfg: Mapping[str, Any], batch_size: int, device: torch.device 
         batch["audio_feat"] = torch.randn(batch_size, T, geo["audio_feature_dim"], generator=gen)
     else:
         mel = geo["mel"]
-        frames_per_segment = int(mel.get("sample_rate", 16000)) // int(mel.get("hop", 160))
+        clip_seconds = 5 if task in ("avs_s4", "avs_ms3") else 10  # VGG-SS: the whole clip is one segment
+        frames_per_segment = int(mel.get("sample_rate", 16000)) // int(mel.get("hop", 160)) * (clip_seconds // T)
         batch["audio"] = torch.randn(batch_size, T, int(mel.get("n_mels", 64)), frames_per_segment, generator=gen)
     if geo["visual_kind"] == "features":
         g = geo["grid"]

@@ -4,11 +4,14 @@ bf16 vs fp32, batch 64, train mode, with NVML sampling. One JSON and one markdow
     python benchmarks/gpu/profile_model.py --output out/            # on a CUDA machine
     python benchmarks/gpu/profile_model.py --smoke --output out/    # CPU check, seconds
 
-Needs only torch, numpy, nvidia-ml-py and avu (+ hydra-core/omegaconf for the model
-config). Sized to finish in under 4 minutes on an H100: the FLOPs are counted once and
+Needs torch, numpy, nvidia-ml-py and this checkout of avu (found beside the script, no
+install needed); the AV-Unified model also imports hydra-core/omegaconf, torchvision,
+torchaudio and tqdm. Sized to finish in under 4 minutes on an H100: the FLOPs are counted once and
 reused (they do not depend on dtype or compilation), and variants that would start after
-``--time-budget-s`` are skipped and recorded as skipped. A variant that fails (e.g. out
-of memory) is recorded with its error; the others still run.
+``--time-budget-s`` are skipped and recorded as skipped. A variant that runs out of GPU
+memory is retried at half the batch (down to ``--min-batch``; later variants start from
+the batch that fitted, and the table's batch column says which); any other failure is
+recorded with its error, and the other variants still run.
 """
 
 from __future__ import annotations
@@ -23,10 +26,13 @@ from typing import Any, Sequence
 
 import torch
 
-from avu import provenance
-from avu.fileio import write_json, write_text
-from avu.profile.profiler import measure_flops, profile_workload
-from avu.profile.report import environment_line, markdown_table, software_info, summary_row
+# profile this checkout, installed or not
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from avu import provenance  # noqa: E402
+from avu.fileio import write_json, write_text  # noqa: E402
+from avu.profile.profiler import measure_flops, profile_workload  # noqa: E402
+from avu.profile.report import environment_line, markdown_table, software_info, summary_row  # noqa: E402
 
 VARIANTS = {  # name -> (dtype, compiled); bf16 first: it is the headline number
     "eager-bf16": ("bf16", False),
@@ -59,6 +65,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                    help="end a variant's measured window after this many seconds (>= 2 steps); slow fp32 variants")
     p.add_argument("--tf32", action="store_true",
                    help="allow TF32 for fp32 matmuls and convolutions (default: strict fp32 matmuls, PyTorch's defaults)")
+    p.add_argument("--no-oom-retry", dest="oom_retry", action="store_false",
+                   help="do not retry a variant at half the batch after running out of GPU memory")
+    p.add_argument("--min-batch", type=int, default=8, help="smallest batch an out-of-memory retry goes down to")
     p.add_argument("--trace", action="store_true", help="export a torch.profiler trace of each variant (2 steps)")
     p.add_argument("--device", default=None, help="default: cuda if available, else cpu")
     p.add_argument("--smoke", action="store_true",
@@ -84,6 +93,19 @@ def build_workload(args: argparse.Namespace, device: torch.device, dtype: str, c
 
     return model_workload(args.overrides, mode=args.mode, dtype=dtype, device=device, compile=compiled,
                           compile_backend=args.compile_backend, task=args.task)
+
+
+def run_variant(args: argparse.Namespace, device: torch.device, name: str, dtype: str, compiled: bool,
+                batch: int, flops_by_batch: dict[int, Any], out: Path) -> dict[str, Any]:
+    """Build one variant's workload fresh and profile it."""
+    workload = build_workload(args, device, dtype, compiled)
+    if batch not in flops_by_batch:
+        flops_by_batch[batch] = measure_flops(workload, workload.make_batch(batch))
+    return profile_workload(
+        workload, batch_size=batch, steps=args.steps, warmup=args.warmup,
+        nvml_interval_s=args.nvml_interval, flops=flops_by_batch[batch], max_window_s=args.max_window_s,
+        trace_dir=(out / f"trace-{name}") if args.trace else None, trace_steps=2,
+    )
 
 
 def release(device: torch.device) -> None:
@@ -112,33 +134,44 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_BAD_INPUT
     started = time.perf_counter()
     results: dict[str, Any] = {}
-    flops = None
+    flops_by_batch: dict[int, Any] = {}  # FLOPs depend on the batch, not on dtype or compilation
+    batch = args.batch_size
     for name in args.variants.split(","):
         dtype, compiled = VARIANTS[name]
-        elapsed = time.perf_counter() - started
-        if elapsed > args.time_budget_s:
-            results[name] = {"skipped": f"time budget of {args.time_budget_s:.0f} s spent ({elapsed:.0f} s)"}
-            continue
-        print(f"[{elapsed:6.1f} s] {name} ...", file=sys.stderr, flush=True)
+        oom_batches: list[int] = []
         t0 = time.perf_counter()
-        try:
-            workload = build_workload(args, device, dtype, compiled)
-            if flops is None:
-                flops = measure_flops(workload, workload.make_batch(args.batch_size))
-            report = profile_workload(
-                workload, batch_size=args.batch_size, steps=args.steps, warmup=args.warmup,
-                nvml_interval_s=args.nvml_interval, flops=flops, max_window_s=args.max_window_s,
-                trace_dir=(out / f"trace-{name}") if args.trace else None, trace_steps=2,
-            )
-            report["wall_s"] = time.perf_counter() - t0
-            results[name] = report
-        except Exception as exc:  # one failing variant (OOM, compile error) must not lose the others
-            results[name] = {"error": f"{type(exc).__name__}: {exc}",
-                             "traceback": traceback.format_exc(limit=8), "wall_s": time.perf_counter() - t0}
-            print(f"  {name} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        finally:
-            workload = None
-            release(device)
+        while True:
+            elapsed = time.perf_counter() - started
+            if elapsed > args.time_budget_s:
+                results[name] = {"skipped": f"time budget of {args.time_budget_s:.0f} s spent ({elapsed:.0f} s)",
+                                 "oom_batches": oom_batches}
+                break
+            print(f"[{elapsed:6.1f} s] {name} at batch {batch} ...", file=sys.stderr, flush=True)
+            out_of_memory = False
+            try:
+                results[name] = run_variant(args, device, name, dtype, compiled, batch, flops_by_batch, out)
+            except Exception as exc:  # one failing variant (OOM, compile error) must not lose the others
+                # an OOM inside compilation arrives wrapped in the compiler's exception
+                out_of_memory = isinstance(exc, torch.cuda.OutOfMemoryError) or "out of memory" in str(exc)
+                first_line = (str(exc).strip().splitlines() or [""])[0]
+                results[name] = {"error": f"{type(exc).__name__} at batch {batch}: {first_line}",
+                                 "traceback": traceback.format_exc(limit=8)}
+            release(device)  # after the except block: its traceback no longer pins tensors
+            if out_of_memory:
+                oom_batches.append(batch)
+                print(f"  {name}: out of memory at batch {batch}", file=sys.stderr, flush=True)
+                if args.oom_retry and batch // 2 >= args.min_batch:
+                    batch //= 2  # later variants start from the batch that fitted
+                    continue
+            elif "error" in results[name]:
+                print(f"  {name} failed: {results[name]['error']}", file=sys.stderr, flush=True)
+            break
+        results[name]["wall_s"] = time.perf_counter() - t0
+        if oom_batches:
+            results[name]["oom_batches"] = oom_batches
+            if "notices" in results[name]:
+                results[name]["notices"].append(
+                    f"out of memory at batch {', '.join(map(str, oom_batches))}; measured at batch {batch}")
     ok = {k: v for k, v in results.items() if "timing" in v}
     first = next(iter(ok.values()), None)
     document = {
@@ -154,8 +187,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     lines = [f"# Profile of {args.model} {' '.join(args.overrides) if args.model == 'avu' else ''}".rstrip(), ""]
     if first is not None:
         lines += [environment_line(first), ""]
-    lines.append(f"mode {args.mode}, batch {args.batch_size}, {args.steps} measured steps after {args.warmup} "
-                 f"warm-up, compile backend {args.compile_backend}; total {document['total_wall_s']:.0f} s.")
+    task = None if first is None else first["workload"].get("info", {}).get("task")
+    lines.append(f"mode {args.mode}{f', task {task}' if task else ''}, batch {args.batch_size} requested, "
+                 f"{args.steps} measured steps after {args.warmup} warm-up, compile backend {args.compile_backend}; "
+                 f"total {document['total_wall_s']:.0f} s.")
     lines += ["", markdown_table([summary_row(r) for r in ok.values()])]
     for name, r in results.items():
         if "timing" not in r:

@@ -5,7 +5,9 @@ Full-size test split: 5,158 random 14x14 heatmaps (seeded) scored against the re
 protocols. The oracle runs the official per-sample loop; it is timed on an evenly spaced
 subset (``oracle_subset`` samples) and extrapolated linearly to the full split, which is
 fair because its cost is the same for every sample (say so in the row name). Fast and oracle
-must agree exactly on that subset. Run: ``python benchmarks/speed/vggss.py``.
+must agree exactly on that subset. Both sides run with one torch thread (``threads``), so
+the comparison is of the two algorithms, not of how torch's thread pool copes with per-sample
+calls on a busy machine. Run: ``python benchmarks/speed/vggss.py``.
 """
 
 from __future__ import annotations
@@ -44,7 +46,19 @@ def _references(seed: int):
     return refs, "random GT"
 
 
-def run(seed: int = 0, repeats: int = 3, oracle_subset: int = 516) -> list[dict]:
+def run(seed: int = 0, repeats: int = 3, oracle_subset: int = 516, threads: int | None = 1) -> list[dict]:
+    import torch
+
+    previous = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        return _run(seed, repeats, oracle_subset)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _run(seed: int, repeats: int, oracle_subset: int) -> list[dict]:
     from avu.evaluators.vggss import VggssEvaluator
     from tests.oracles import vggss as oracle
 

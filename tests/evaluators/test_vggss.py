@@ -306,3 +306,33 @@ def test_box_counting_equals_mask_counting(refs) -> None:
     by_maps = kernels.ciou_terms(infer, refs.gt_maps(rows))
     for a, b in zip(by_boxes, by_maps):
         assert np.array_equal(a, b, equal_nan=True)
+
+
+# -- prediction files and payloads ------------------------------------------------------------------
+
+
+def test_json_and_npz_files_read_the_same(refs, tmp_path: Path) -> None:
+    from avu.predictions.vggss import read_predictions
+
+    ids = refs.ids[:3]
+    maps = np.random.default_rng(4).random((3, 7, 9))  # float64 on purpose: read as float32
+    (tmp_path / "p.json").write_text(json.dumps(
+        {"benchmark": "vggss", "predictions": {s: {"heatmap": m.tolist()} for s, m in zip(ids, maps)}}))
+    np.savez(tmp_path / "p.npz", ids=np.array(ids), heatmaps=maps)
+    for name in ("p.json", "p.npz"):
+        got_ids, payload = read_predictions(tmp_path / name, refs)
+        assert got_ids == ids and payload["heatmaps"].dtype == np.float32
+        assert np.array_equal(payload["heatmaps"], maps.astype(np.float32))
+
+
+def test_torch_payload_equals_numpy_payload(refs) -> None:
+    import torch
+
+    ids = refs.ids[:4]
+    maps = np.random.default_rng(5).standard_normal((4, 14, 14)).astype(np.float32)
+    results = []
+    for payload in ({"heatmaps": maps}, {"heatmaps": torch.from_numpy(maps)}):
+        evaluator = VggssEvaluator(refs, allow_partial=True)
+        evaluator.update(ids, payload)
+        results.append(evaluator.compute().to_dict())
+    assert results[0] == results[1] and results[0]["partial"]

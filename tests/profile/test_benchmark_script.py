@@ -85,3 +85,39 @@ def test_budget_skips_and_failures_are_recorded(tmp_path):
 def test_unknown_variant_is_refused(tmp_path):
     with pytest.raises(SystemExit):
         _load_script().main(["--smoke", "--output", str(tmp_path), "--variants", "eager-fp16"])
+
+
+def test_out_of_memory_retries_at_half_the_batch(tmp_path, monkeypatch):
+    import torch
+
+    from avu.profile.toy import toy_workload
+
+    script = _load_script()
+
+    def build(args, device, dtype, compiled):  # a GPU that holds at most 2 clips
+        workload = toy_workload(args.mode, dtype, device)
+        inner = workload.step
+
+        def step(batch):
+            if batch["frames"].shape[0] > 2:
+                raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+            return inner(batch)
+
+        workload.step = step
+        return workload
+
+    monkeypatch.setattr(script, "build_workload", build)
+    code = script.main(["--smoke", "--model", "toy", "--output", str(tmp_path), "--variants", "eager-fp32,eager-bf16",
+                        "--batch-size", "8", "--min-batch", "2"])
+    assert code == 0
+    doc = json.loads((tmp_path / "profile_model.json").read_text())
+    first, second = doc["variants"]["eager-fp32"], doc["variants"]["eager-bf16"]
+    assert first["oom_batches"] == [8, 4] and first["workload"]["batch_size"] == 2
+    assert "out of memory at batch 8, 4; measured at batch 2" in first["notices"]
+    assert "oom_batches" not in second and second["workload"]["batch_size"] == 2  # starts where it fitted
+    assert first["flops"]["step_per_step"] == second["flops"]["step_per_step"]
+    # --no-oom-retry: the error is kept, nothing measured
+    code = script.main(["--smoke", "--model", "toy", "--output", str(tmp_path), "--variants", "eager-fp32",
+                        "--batch-size", "8", "--no-oom-retry"])
+    doc = json.loads((tmp_path / "profile_model.json").read_text())
+    assert code == 1 and doc["variants"]["eager-fp32"]["error"].startswith("OutOfMemoryError at batch 8")

@@ -46,7 +46,7 @@ def test_conv2d_forward_and_backward():
     forward = 2 * b * cout * h * w * cin * k * k  # padding keeps h x w
     count, _ = count_flops(conv, x)
     assert count.total == forward
-    assert count.has_convolution
+    assert count.convolution_fraction == 1.0
     count, _ = count_flops(_fwd_bwd(conv, x))
     assert count.total == 3 * forward
 
@@ -58,6 +58,13 @@ def test_strided_grouped_conv_forward():
     hout, wout = (11 - k) // 2 + 1, (9 - k) // 2 + 1
     count, _ = count_flops(conv, x)
     assert count.total == 2 * b * cout * hout * wout * (cin // groups) * k * k
+
+
+def test_convolution_fraction():
+    model = nn.Sequential(nn.Conv2d(2, 4, 1), nn.Flatten(), nn.Linear(4 * 3 * 3, 5))
+    count, _ = count_flops(model, torch.randn(2, 2, 3, 3))
+    conv, linear = 2 * 2 * 4 * 9 * 2, 2 * 2 * 36 * 5
+    assert count.convolution_fraction == conv / (conv + linear)
 
 
 def test_matmul_and_bmm():

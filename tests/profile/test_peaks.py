@@ -46,10 +46,21 @@ def test_dtype_and_tf32_choose_the_peak():
     assert choose_peak("NVIDIA H100 80GB HBM3", "bf16", sm_count=132).flops_per_s == h100.flops["bf16"]
     plain = choose_peak("NVIDIA H100 80GB HBM3", "fp32", sm_count=132)
     assert (plain.precision, plain.flops_per_s) == ("fp32", h100.flops["fp32"])
-    assert choose_peak("NVIDIA H100 80GB HBM3", "fp32", tf32_matmul=True).precision == "tf32"
+    both = choose_peak("NVIDIA H100 80GB HBM3", "fp32", tf32_matmul=True, tf32_conv=True, conv_fraction=0.3)
+    assert (both.precision, both.flops_per_s) == ("tf32", h100.flops["tf32"])
     # cuDNN's TF32 switch matters only when convolutions carry FLOPs
-    assert choose_peak("NVIDIA H100 80GB HBM3", "fp32", tf32_conv=True, has_conv=False).precision == "fp32"
-    assert choose_peak("NVIDIA H100 80GB HBM3", "fp32", tf32_conv=True, has_conv=True).precision == "tf32"
+    assert choose_peak("NVIDIA H100 80GB HBM3", "fp32", tf32_conv=True, conv_fraction=0.0).precision == "fp32"
+    assert choose_peak("NVIDIA H100 80GB HBM3", "fp32", tf32_conv=True, conv_fraction=1.0).precision == "tf32"
+
+
+def test_mixed_precision_fp32_uses_the_flop_weighted_peak():
+    h100 = PEAKS["h100_sxm"]
+    # PyTorch's defaults: strict fp32 matmuls, TF32 convolutions; a quarter of the FLOPs in convs
+    choice = choose_peak("NVIDIA H100 80GB HBM3", "fp32", tf32_conv=True, conv_fraction=0.25)
+    ideal_seconds_per_flop = 0.25 / h100.flops["tf32"] + 0.75 / h100.flops["fp32"]
+    assert choice.flops_per_s == pytest.approx(1 / ideal_seconds_per_flop)
+    assert h100.flops["fp32"] < choice.flops_per_s < h100.flops["tf32"]
+    assert choice.precision == "fp32 matmul + tf32 conv" and "FLOP-weighted" in choice.notices[0]
 
 
 def test_mig_slice_scales_the_peak():
@@ -74,10 +85,10 @@ def test_mfu_is_counted_flops_over_time_times_peak(monkeypatch):
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "NVIDIA H100 80GB HBM3")
     monkeypatch.setattr(torch.cuda, "get_device_properties", lambda device=None: SimpleNamespace(multi_processor_count=132))
     timing = {"window_s": 2.0, "measured_steps": 10}
-    mfu, notices = mfu_section(int(99e12), timing, torch.device("cuda", 0), "bf16", has_conv=False)
+    mfu, notices = mfu_section(int(99e12), timing, torch.device("cuda", 0), "bf16")
     assert mfu["achieved_flops_per_s"] == pytest.approx(99e12 * 10 / 2.0)
     assert mfu["value"] == pytest.approx(99e12 * 10 / 2.0 / 989.4e12)
     assert (mfu["peak_precision"], mfu["peak_device"], notices) == ("bf16", "h100_sxm", [])
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "NVIDIA B300")
-    mfu, notices = mfu_section(int(99e12), timing, torch.device("cuda", 0), "bf16", has_conv=False)
+    mfu, notices = mfu_section(int(99e12), timing, torch.device("cuda", 0), "bf16")
     assert mfu["value"] is None and mfu["achieved_flops_per_s"] > 0 and "no peak rate known" in notices[0]

@@ -100,12 +100,13 @@ def render(scene: Scene, catalog: Catalog, size: int = 224, frames: list[int] | 
                 shape, colour, texture = SHAPES[obj.clutter_look[0]], CLUTTER_COLOURS[obj.clutter_look[1]], "solid"
             cx, cy = obj.centre(t, scene.seconds)
             r = obj.radius * size
+            ry = r * obj.aspect
             x0, x1 = max(0, int(np.floor(cx * size - r)) - 1), min(size, int(np.ceil(cx * size + r)) + 2)
-            y0, y1 = max(0, int(np.floor(cy * size - r)) - 1), min(size, int(np.ceil(cy * size + r)) + 2)
+            y0, y1 = max(0, int(np.floor(cy * size - ry)) - 1), min(size, int(np.ceil(cy * size + ry)) + 2)
             if x0 >= x1 or y0 >= y1:
                 continue
             xs = (np.arange(x0, x1, dtype=np.float32) + 0.5 - cx * size) / r
-            ys = (np.arange(y0, y1, dtype=np.float32) + 0.5 - cy * size) / r
+            ys = (np.arange(y0, y1, dtype=np.float32) + 0.5 - cy * size) / ry
             u, v = np.meshgrid(xs, ys)
             inside = shape_mask(shape, u, v)
             shade = texture_shade(texture, u, v)

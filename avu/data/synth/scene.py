@@ -27,6 +27,7 @@ class SceneObject:
     pulse: float | None = None  # overrides the category's pulse rate (Hz) when set
     clutter_look: tuple[int, int] = (0, 0)  # (shape index, clutter colour index) for category -1
     clutter_pitch: float = 0.0  # band centre of a clutter noise sound
+    aspect: float = 1.0  # height / width of the drawn shape
 
     def centre(self, t: int, seconds: int) -> tuple[float, float]:
         a = (t + 0.5) / seconds

@@ -44,6 +44,8 @@ from avu.data.synth.writers.common import (SPLITS, Job, clutter, clutter_sound, 
 
 BENCHMARKS = ("avs_s4", "avs_ms3", "avss")
 S4_SECONDS = 5
+#: objects are larger than in the classification scenes: masks of a few pixels at 64 px say little
+SCALE = 1.6
 
 
 @lru_cache(maxsize=None)
@@ -98,8 +100,8 @@ def clip_s4(job: Job) -> dict:
     slots = slot_ranges(1 + len(distract))
     order = rng.permutation(len(slots))
     on, off = np.ones(S4_SECONDS, bool), np.zeros(S4_SECONDS, bool)
-    objs = [place(rng, c, on, on, slots[order[0]], knobs, cat)]
-    objs += [place(rng, d, on, off, slots[order[1 + j]], knobs, cat) for j, d in enumerate(distract)]
+    objs = [place(rng, c, on, on, slots[order[0]], knobs, cat, scale=SCALE)]
+    objs += [place(rng, d, on, off, slots[order[1 + j]], knobs, cat, scale=SCALE) for j, d in enumerate(distract)]
     rng.shuffle(objs)
     scene = Scene(S4_SECONDS, objs, "plain", int(rng.integers(2**31)), knobs.noise_level)
     category = S4_CATEGORIES[c]
@@ -122,11 +124,11 @@ def clip_ms3(job: Job) -> dict:
     objs = []
     for j, c in enumerate(sounding):
         vis = on if rng.random() < 0.8 else random_flags(rng, S4_SECONDS, 0.7)
-        objs.append(place(rng, c, vis, random_flags(rng, S4_SECONDS, 0.6), slots[order[j]], knobs, cat))
-    objs += [place(rng, d, on, off, slots[order[len(sounding) + j]], knobs, cat) for j, d in enumerate(distract)]
+        objs.append(place(rng, c, vis, random_flags(rng, S4_SECONDS, 0.6), slots[order[j]], knobs, cat, scale=SCALE))
+    objs += [place(rng, d, on, off, slots[order[len(sounding) + j]], knobs, cat, scale=SCALE) for j, d in enumerate(distract)]
     if rng.random() < knobs.p_offscreen:
         for d in pick_others(rng, cat, sounding + distract, 1):
-            objs.append(place(rng, d, off, random_flags(rng, S4_SECONDS, 0.6), (0, 1), knobs, cat))
+            objs.append(place(rng, d, off, random_flags(rng, S4_SECONDS, 0.6), (0, 1), knobs, cat, scale=SCALE))
     rng.shuffle(objs)
     scene = Scene(S4_SECONDS, objs, "plain", int(rng.integers(2**31)), knobs.noise_level)
     name = youtube_like_id(job.seed, job.benchmark, job.split, job.index)
@@ -178,11 +180,11 @@ def clip_avss(job: Job) -> dict:
     objs = []
     for j, c in enumerate(sounding):
         aud = random_flags(rng, seconds, 0.6)
-        objs.append(place(rng, c, on, aud, slots[order[j]], knobs, cat))
-    objs += [place(rng, d, on, off, slots[order[len(sounding) + j]], knobs, cat) for j, d in enumerate(distract)]
+        objs.append(place(rng, c, on, aud, slots[order[j]], knobs, cat, scale=SCALE))
+    objs += [place(rng, d, on, off, slots[order[len(sounding) + j]], knobs, cat, scale=SCALE) for j, d in enumerate(distract)]
     if rng.random() < knobs.p_offscreen:
         for d in pick_others(rng, cat, sounding + distract, 1):
-            objs.append(place(rng, d, off, random_flags(rng, seconds, 0.5), (0, 1), knobs, cat))
+            objs.append(place(rng, d, off, random_flags(rng, seconds, 0.5), (0, 1), knobs, cat, scale=SCALE))
     if rng.random() < knobs.p_clutter / 2:
         objs.append(clutter_sound(rng, seconds))
     rng.shuffle(objs)

@@ -86,9 +86,10 @@ def slot_ranges(k: int) -> list[tuple[float, float]]:
 
 
 def place(rng: np.random.Generator, category: int, visible, audible, slot: tuple[float, float], knobs: Knobs,
-          catalog: Catalog | None, **kw) -> SceneObject:
+          catalog: Catalog | None, scale: float = 1.0, **kw) -> SceneObject:
+    """An object in a horizontal slot; ``scale`` enlarges the catalog size (segmentation scenes)."""
     radius = catalog[category].size if (catalog is not None and category >= 0) else float(rng.uniform(0.08, 0.13))
-    radius *= float(rng.uniform(0.9, 1.1))
+    radius *= float(rng.uniform(0.9, 1.1)) * scale
     radius = min(radius, max(0.07, 0.6 * (slot[1] - slot[0])))  # crowded scenes: smaller objects
     start, end = trajectory(rng, radius, knobs.motion, x_range=slot, y_range=(0.15, 0.85))
     return SceneObject(category, np.asarray(visible, bool), np.asarray(audible, bool), start, end, radius, **kw)

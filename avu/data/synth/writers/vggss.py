@@ -1,6 +1,6 @@
 """VGG-SS: one frame and 10 s of audio; boxes around the visible sounding object(s).
 
-Scene: two large objects side by side, one sounding and one silent (often its look-alike,
+Scene: two large, tall objects side by side (one per half of the frame), one sounding and one silent (often its look-alike,
 so the box needs the sound), sometimes a small silent object in front; in 15 % of clips
 both large objects sound (two boxes). Sources are large, as in VGG-SS, because the
 default EZ-VSL protocol selects at least half of the pixels: a box must cover a quarter
@@ -79,9 +79,11 @@ def clip(job: Job) -> dict:
     objs = []
     for j, c in enumerate(large):
         aud = (random_flags(rng, SECONDS, 0.8) | (np.arange(SECONDS) == FRAME_T)) if c in sounding else off
-        start, _ = trajectory(rng, 0.33, 0.0, x_range=halves[order[j]])
-        r = float(rng.uniform(0.3, 0.37))
-        objs.append(SceneObject(c, on, aud, start, start, r, loudness=float(rng.uniform(0.8, 1.2))))
+        r, aspect = float(rng.uniform(0.2, 0.245)), float(rng.uniform(1.55, 1.9))
+        x0, x1 = halves[order[j]]
+        centre = (float(rng.uniform(x0 + r, x1 - r)) if x1 - x0 > 2 * r else (x0 + x1) / 2,
+                  float(rng.uniform(r * aspect, 1 - r * aspect)))
+        objs.append(SceneObject(c, on, aud, centre, centre, r, loudness=float(rng.uniform(0.8, 1.2)), aspect=aspect))
     for c in small:  # a small silent object in front
         start, _ = trajectory(rng, 0.12, 0.0)
         objs.append(SceneObject(c, on, off, start, start, float(rng.uniform(0.09, 0.13))))
