@@ -36,7 +36,7 @@ def llp_payload(decoded: Sequence[dict[str, Any]], frame_prob: np.ndarray | None
 
 
 def vggss_payload(decoded: Sequence[dict[str, Any]], size: int = MASK_SIZE) -> dict[str, np.ndarray]:
-    return {"heatmaps": np.stack([P.boxes_to_map(d["boxes"], size) for d in decoded])}
+    return {"heatmaps": np.stack([P.boxes_to_heatmap(d["boxes"], size) for d in decoded])}
 
 
 def avs_payload(decoded: Sequence[dict[str, Any]]) -> dict[str, np.ndarray]:

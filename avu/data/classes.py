@@ -87,7 +87,7 @@ def avqa_number(n: int) -> str:
     return AVQA_NUMBERS[n] if 0 <= n <= 10 else "more than ten"
 
 
-def avss_palette(num_classes: int = len(AVSS_CLASSES)) -> "list[tuple[int, int, int]]":
+def avss_palette(num_classes: int = len(AVSS_CLASSES)) -> list[tuple[int, int, int]]:
     """RGB colour of each AVSS class: the PASCAL-style bit palette of the official code.
 
     Bit ``i`` of the class index's 3-bit groups goes to bit ``7 - i`` of R, G, B.

@@ -73,7 +73,7 @@ def read_wav(path: str | Path, *, expected_seconds: float | None = None, sample_
 
 def resample(audio: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
     """Linear-interpolation resampling (adequate for the harness; not band-limited)."""
-    n_out = int(round(len(audio) * rate_out / rate_in))
+    n_out = round(len(audio) * rate_out / rate_in)
     t = np.arange(n_out, dtype=np.float64) * (rate_in / rate_out)
     return np.interp(t, np.arange(len(audio)), audio).astype(np.float32)
 

@@ -57,7 +57,7 @@ def show(root: str | Path, benchmark: str, sample_id: str | None, split: str, ou
     n = len(frames)
     cols = min(n, 5)
     rows = (n + cols - 1) // cols
-    fig = plt.figure(figsize=(2.2 * cols + 4.5, 2.5 * rows + 0.6), dpi=90)
+    fig = plt.figure(figsize=(2.2 * cols + 4.5, 2.5 * rows + 0.6), dpi=72)
     grid = fig.add_gridspec(rows, cols + 2)
     palette = np.asarray(classes.avss_palette(), np.float32) / 255.0
     for t in range(n):
@@ -65,7 +65,7 @@ def show(root: str | Path, benchmark: str, sample_id: str | None, split: str, ou
         img = frames[t].copy()
         if benchmark in ("avs_s4", "avs_ms3"):
             m = target["masks"][t].astype(bool)
-            img[m] = 0.5 * img[m] + 0.5 * np.array([1.0, 0.1, 0.1])
+            img[m] = 0.4 * img[m] + 0.6 * np.array([0.1, 0.45, 1.0])
         elif benchmark == "avss":
             lab = target["labels"][t]
             m = lab > 0
@@ -94,8 +94,16 @@ def show(root: str | Path, benchmark: str, sample_id: str | None, split: str, ou
         title += f"  ({target['class']})"
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    # a 256-colour palette keeps the picture small enough to commit under docs/img/
+    img = Image.open(io.BytesIO(buf.getvalue())).convert("RGB").quantize(256, dither=Image.Dither.NONE)
     out = Path(out)
     with fileio.atomic_path(out, suffix=".png") as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
+        img.save(tmp, format="PNG", optimize=True)
     return out

@@ -148,11 +148,6 @@ class Workspace:
         """Predicted masks, bool."""
         return self._buffer("mask", bool)
 
-    @property
-    def flag(self) -> np.ndarray:
-        """Temporary bool rows."""
-        return self._buffer("flag", bool)
-
     @classmethod
     def ensure(cls, work: "Workspace | None", n: int, size: int) -> "Workspace":
         if work is None or work.capacity < n or work.size != size:
@@ -256,6 +251,10 @@ def median_threshold(pred: np.ndarray, scratch: np.ndarray | None = None) -> np.
     return part[:, k].copy()
 
 
+#: the largest float32 below 1
+_BELOW_ONE = np.nextafter(np.float32(1), np.float32(0))
+
+
 def binarize_lvs(maps: np.ndarray, work: Workspace | None = None) -> np.ndarray:
     """LVS mask of upsampled maps (n, S, S) float32 -> bool: ``pred > median`` or ``pred >= 1``.
 
@@ -274,10 +273,11 @@ def binarize_lvs(maps: np.ndarray, work: Workspace | None = None) -> np.ndarray:
         pred[constant] = -flat[constant]
     np.subtract(np.float32(1), pred, out=pred)
     thr = median_threshold(pred.reshape(maps.shape), work.scratch[:n])
-    mask, at_one = work.mask[:n], work.flag[:n]
+    # (pred > thr) | (pred >= 1) in one comparison: with thr < 1 every pixel >= 1 is above thr;
+    # with thr >= 1 the mask is pred >= 1, i.e. pred > the float32 just below 1
+    thr = np.minimum(thr, _BELOW_ONE)
+    mask = work.mask[:n]
     np.greater(pred, thr[:, None], out=mask)
-    np.greater_equal(pred, np.float32(1), out=at_one)
-    mask |= at_one
     return mask.reshape(maps.shape)
 
 

@@ -314,7 +314,7 @@ class AVUnified(nn.Module):
         attention = attention.cpu().numpy()
         if mode == "map":
             return attention.astype(np.float32)
-        boxes = np.stack([P.boxes_to_map(d["boxes"], MASK_SIZE) for d in decoded])
+        boxes = np.stack([P.boxes_to_heatmap(d["boxes"], MASK_SIZE) for d in decoded])
         if mode == "boxes":
             return boxes.astype(np.float32)
         return (boxes + 0.5 * attention).astype(np.float32)

@@ -103,7 +103,8 @@ def _json_payload(path: Path, preds: Mapping[str, Any]) -> tuple[list[str], dict
         if unknown:
             raise AvuInputError(path, f"{where}: {unknown[0]}", f"unknown field; expected '{FIELD}'")
         if len(keys) != 1:
-            raise AvuInputError(path, f"{where}: {FIELD}", "field missing" if not keys else "give 'heatmaps' or 'heatmap', not both")
+            reason = "field missing" if not keys else "give 'heatmaps' or 'heatmap', not both"
+            raise AvuInputError(path, f"{where}: {FIELD}", reason)
         field_where = f"{where}: {keys[0]}"
         try:
             arr = np.asarray(entry[keys[0]])
@@ -113,7 +114,8 @@ def _json_payload(path: Path, preds: Mapping[str, Any]) -> tuple[list[str], dict
         if arr.ndim != 2:
             raise AvuInputError(path, field_where, f"wrong shape {tuple(arr.shape)}, expected a 2-D HxW map")
         if min(arr.shape) < MIN_SIDE:
-            raise AvuInputError(path, field_where, f"heatmap of {arr.shape[0]}x{arr.shape[1]} pixels; each side needs >= {MIN_SIDE}")
+            raise AvuInputError(path, field_where,
+                                f"heatmap of {arr.shape[0]}x{arr.shape[1]} pixels; each side needs >= {MIN_SIDE}")
         if first_shape is None:
             first_shape = arr.shape
         elif arr.shape != first_shape:

@@ -120,3 +120,18 @@ def test_cli_show(tiny_suite: Path, tmp_path: Path):
     assert out.stat().st_size > 10_000
     r = run_cli("data", "show", "--root", tiny_suite, "--benchmark", "ave", "--id", "nope", "--out", out)
     assert r.code == 2 and "nope" in r.err and len(r.err.strip().splitlines()) == 1
+
+
+def test_knobs_change_the_suite_and_bad_knobs_are_one_line_errors(tiny_suite: Path, tmp_path: Path):
+    r = run_cli("data", "synth", "--out", tmp_path / "k", "--size", "tiny", "--benchmarks", "avs_s4", "--quiet",
+                "--knob", "noise_level=0.3", "--knob", "p_distractor=0")
+    assert r.code == 0, r.err
+    info = json.loads((tmp_path / "k" / SUITE_MARKER).read_text())
+    assert info["knobs"]["noise_level"] == 0.3 and info["knobs"]["p_distractor"] == 0.0
+    mine = {ln.split("  ")[1]: ln.split("  ")[0] for ln in (tmp_path / "k" / FILE_LIST).read_text().splitlines()}
+    base = {ln.split("  ")[1]: ln.split("  ")[0] for ln in (tiny_suite / FILE_LIST).read_text().splitlines()}
+    wavs = [p for p in mine if p.endswith(".wav")]
+    assert wavs and all(mine[p] != base.get(p) for p in wavs)
+    for bad in ("noise=1", "noise_level=x", "noise_level=2"):
+        r = run_cli("data", "synth", "--out", tmp_path / "bad", "--size", "tiny", "--knob", bad)
+        assert r.code == 2 and len(r.err.strip().splitlines()) == 1 and "--knob" in r.err

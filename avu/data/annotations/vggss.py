@@ -211,7 +211,8 @@ def parse_flickr_xml(text: str, path: str | Path | None = None) -> np.ndarray:
             values = list(bbox)[1:5]
             # the official parsers crash on anything else; we say where instead
             if bbox.tag != "bbox" or len(values) != 4:
-                raise AvuInputError(path, f"<{child.tag}>/<{bbox.tag}>", "expected <bbox> with 4 coordinates after its first child")
+                raise AvuInputError(path, f"<{child.tag}>/<{bbox.tag}>",
+                                    "expected <bbox> with 4 coordinates after its first child")
             try:
                 boxes.append([int(224 * int(v.text) / 256) for v in values])
             except (TypeError, ValueError):

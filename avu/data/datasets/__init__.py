@@ -6,8 +6,9 @@ contract (docs/synthetic.md, "Loading"); `collate` batches them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch

@@ -18,9 +18,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -152,7 +153,7 @@ class ClipDataset(Dataset):
         self.specs = specs
         self.frame_size = frame_size
         self.sample_rate = sample_rate
-        self.samples_per_clip = int(round(audio_seconds * sample_rate))
+        self.samples_per_clip = round(audio_seconds * sample_rate)
         self.references = references
         self.ids = [s.sample_id for s in specs]
         keys: dict[str, int] = {}
@@ -205,21 +206,37 @@ class ClipDataset(Dataset):
         names.update({f"target_{k}": base / f"target_{k}.npy" for k in lazy_names})
         if all(p.is_file() for p in names.values()):
             return names
-        frames = np.zeros((len(self.clips), self.clips[0].n_frames if self.clips else 0, self.frame_size, self.frame_size, 3), np.uint8)
-        audio = np.zeros((len(self.clips), self.samples_per_clip), np.int16)
-        bar = tqdm(range(len(self.clips)), desc=f"decoding {self.benchmark}/{self.split}", unit="clip",
-                   disable=not progress, leave=False)
-        for c in bar:
-            frames[c] = decode_frames(self.clips[c], self.frame_size)
-            audio[c] = decode_audio(self.clips[c], self.sample_rate, self.samples_per_clip)
-        arrays = {"frames": frames, "audio": audio}
-        for k in lazy_names:
-            arrays[f"target_{k}"] = np.stack([s.lazy_target[k]() for s in self.specs])
+        import contextlib
+
+        n_frames = self.clips[0].n_frames if self.clips else 0
         base.mkdir(parents=True, exist_ok=True)
-        for name, arr in arrays.items():
-            with fileio.atomic_path(names[name], suffix=".npy") as tmp:
-                with open(tmp, "wb") as f:
-                    np.save(f, arr)
+        with contextlib.ExitStack() as stack:  # written straight to disk (no full copy in memory), renamed at the end
+            tmp = {name: stack.enter_context(fileio.atomic_path(path, suffix=".npy")) for name, path in names.items()}
+            frames = np.lib.format.open_memmap(tmp["frames"], mode="w+", dtype=np.uint8,
+                                               shape=(len(self.clips), n_frames, self.frame_size, self.frame_size, 3))
+            audio = np.lib.format.open_memmap(tmp["audio"], mode="w+", dtype=np.int16,
+                                              shape=(len(self.clips), self.samples_per_clip))
+            bar = tqdm(range(len(self.clips)), desc=f"decoding {self.benchmark}/{self.split}", unit="clip",
+                       disable=not progress, leave=False)
+            for c in bar:
+                frames[c] = decode_frames(self.clips[c], self.frame_size)
+                audio[c] = decode_audio(self.clips[c], self.sample_rate, self.samples_per_clip)
+            for k in lazy_names:
+                first = np.asarray(self.specs[0].lazy_target[k]())
+                arr = np.lib.format.open_memmap(tmp[f"target_{k}"], mode="w+", dtype=first.dtype,
+                                                shape=(len(self.specs),) + first.shape)
+                arr[0] = first
+                for i in range(1, len(self.specs)):
+                    value = np.asarray(self.specs[i].lazy_target[k]())
+                    if value.shape != first.shape:
+                        raise AvuInputError(None, f"sample {self.specs[i].sample_id!r}",
+                                            f"{k} has shape {value.shape}, the first sample's is {first.shape}")
+                    arr[i] = value
+                arr.flush()
+                del arr
+            frames.flush()
+            audio.flush()
+            del frames, audio
         return names
 
     def _array(self, name: str) -> np.ndarray:

@@ -168,7 +168,8 @@ class AvqaFeatures(_TargetsMixin, Dataset):
         vid, where = self.video_ids[i], f"sample {self.ids[i]!r}"
         audio = load_npy(self.folder / "vggish" / f"{vid}.npy", (60, 128), where)[::AVQA_STRIDE]
         if self.visual == "res18":
-            vis = load_npy(self.folder / "res18" / f"{vid}.npy", (60, 512), where)[::AVQA_STRIDE]
+            folder = next((self.folder / d for d in ("res18", "resnet18") if (self.folder / d).is_dir()), self.folder / "res18")
+            vis = load_npy(folder / f"{vid}.npy", (60, 512), where)[::AVQA_STRIDE]
         else:
             vis = load_npy(self.folder / "res18_14x14" / f"{vid}.npy", (60, 512, 14, 14), where)[::AVQA_STRIDE]
             vis = vis.transpose(0, 2, 3, 1)  # (10, 14, 14, 512), channels last like AVE

@@ -106,7 +106,7 @@ def build_catalog(name: str, class_names: tuple[str, ...] | list[str], confusabl
             )
         )
     # confusable pairs over disjoint classes: half look-alikes, half sound-alikes
-    n_pairs = int(round(confusable_fraction * n / 2))
+    n_pairs = round(confusable_fraction * n / 2)
     chosen = rng.permutation(n)[: 2 * n_pairs]
     for k in range(n_pairs):
         a, b = int(chosen[2 * k]), int(chosen[2 * k + 1])

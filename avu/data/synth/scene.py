@@ -73,7 +73,7 @@ def random_flags(rng: np.random.Generator, seconds: int, p_on: float, max_runs: 
     """Up to ``max_runs`` random runs; True with overall rate around ``p_on``; never empty."""
     flags = np.zeros(seconds, bool)
     for _ in range(int(rng.integers(1, max_runs + 1))):
-        length = max(1, int(round(rng.uniform(0.5, 1.5) * p_on * seconds / max_runs)))
+        length = max(1, round(rng.uniform(0.5, 1.5) * p_on * seconds / max_runs))
         length = min(length, seconds)
         onset = int(rng.integers(0, seconds - length + 1))
         flags[onset : onset + length] = True

@@ -16,7 +16,7 @@ Layout (official names; media mimic the extracted-frames convention):
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import h5py
@@ -26,14 +26,23 @@ from avu import fileio
 from avu.data.classes import AVE_CATEGORIES
 from avu.data.synth.catalog import build_catalog
 from avu.data.synth.scene import Scene, random_flags
-from avu.data.synth.writers.common import (SPLITS, Job, clutter, clutter_sound, pick_others, place, slot_ranges,
-                                           write_clip_media, youtube_like_id)
+from avu.data.synth.writers.common import (
+    SPLITS,
+    Job,
+    clutter,
+    clutter_sound,
+    pick_others,
+    place,
+    slot_ranges,
+    write_clip_media,
+    youtube_like_id,
+)
 
 BENCHMARKS = ("ave",)
 SECONDS = 10
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalog(confusable_fraction: float = 0.25):
     return build_catalog("ave", AVE_CATEGORIES, confusable_fraction)
 
@@ -111,7 +120,6 @@ def finish(root: Path, records: dict[str, dict[str, list[dict]]]) -> None:
     fileio.write_text(zipdir / "categories.txt", "\n".join(AVE_CATEGORIES) + "\n")
     for si, split in enumerate(SPLITS):
         order = np.array([position[(si, i)] for i in range(len(recs[split]))], dtype=np.int64)
-        with fileio.atomic_path(base / f"{split}_order.h5") as tmp:
-            with h5py.File(tmp, "w", track_order=False) as f:
-                f.create_dataset("order", data=order, track_times=False)
+        with fileio.atomic_path(base / f"{split}_order.h5") as tmp, h5py.File(tmp, "w", track_order=False) as f:
+            f.create_dataset("order", data=order, track_times=False)
         fileio.write_text(zipdir / f"{split}Set.txt", "".join(rows[j] + "\n" for j in order))

@@ -16,7 +16,7 @@ Layout (official json format; media mimic the 1 fps frame extraction of the offi
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +36,7 @@ LOUDNESS = (0.45, 0.9, 1.8)
 RHYTHM = (0.0, 2.0, 4.0)
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalog(confusable_fraction: float = 0.25):
     return build_catalog("avqa", AVQA_INSTRUMENTS + ("voiceover",), confusable_fraction)
 

@@ -29,7 +29,7 @@ The generated S4 train split has all 5 masks (officially only the first is annot
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -39,8 +39,16 @@ from avu.data import media
 from avu.data.classes import AVSS_CLASSES, S4_CATEGORIES, avss_palette
 from avu.data.synth.catalog import build_catalog
 from avu.data.synth.scene import Scene, random_flags
-from avu.data.synth.writers.common import (SPLITS, Job, clutter, clutter_sound, pick_others, place, slot_ranges,
-                                           write_clip_media, youtube_like_id)
+from avu.data.synth.writers.common import (
+    SPLITS,
+    Job,
+    clutter_sound,
+    pick_others,
+    place,
+    slot_ranges,
+    write_clip_media,
+    youtube_like_id,
+)
 
 BENCHMARKS = ("avs_s4", "avs_ms3", "avss")
 S4_SECONDS = 5
@@ -48,7 +56,7 @@ S4_SECONDS = 5
 SCALE = 1.6
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalog(benchmark: str, confusable_fraction: float = 0.25):
     if benchmark == "avss":
         return build_catalog("avss", AVSS_CLASSES[1:], confusable_fraction)  # index + 1 = AVSS class

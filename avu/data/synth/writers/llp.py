@@ -16,7 +16,7 @@ filename = <11-char id>_<start>_<start+10>, as the official ids.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -25,14 +25,24 @@ from avu import fileio
 from avu.data.classes import LLP_CLASSES
 from avu.data.synth.catalog import build_catalog
 from avu.data.synth.scene import Scene, random_flags, runs
-from avu.data.synth.writers.common import (SPLITS, Job, clutter, clutter_sound, pick_others, place, slot_ranges, tsv,
-                                           write_clip_media, youtube_like_id)
+from avu.data.synth.writers.common import (
+    SPLITS,
+    Job,
+    clutter,
+    clutter_sound,
+    pick_others,
+    place,
+    slot_ranges,
+    tsv,
+    write_clip_media,
+    youtube_like_id,
+)
 
 BENCHMARKS = ("llp",)
 SECONDS = 10
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalog(confusable_fraction: float = 0.25):
     return build_catalog("llp", LLP_CLASSES, confusable_fraction)
 

@@ -19,7 +19,7 @@ back the exact pixel bounds; xmax/ymax are exclusive and 1.0 at the frame edge.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +29,14 @@ from avu.data.classes import S4_CATEGORIES
 from avu.data.synth.catalog import build_catalog
 from avu.data.synth.render import bbox
 from avu.data.synth.scene import Scene, SceneObject, random_flags, trajectory
-from avu.data.synth.writers.common import SPLITS, Job, clutter, pick_others, write_clip_media, youtube_like_id
+from avu.data.synth.writers.common import (
+    SPLITS,
+    Job,
+    clutter,
+    pick_others,
+    write_clip_media,
+    youtube_like_id,
+)
 
 BENCHMARKS = ("vggss",)
 SECONDS = 10
@@ -37,7 +44,7 @@ FRAME_T = 5
 VGGSS_CLASSES = tuple(c.replace("_", " ") for c in S4_CATEGORIES)
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalog(confusable_fraction: float = 0.25):
     return build_catalog("vggss", VGGSS_CLASSES, confusable_fraction)
 

@@ -1,0 +1,171 @@
+"""The model: every task trains (finite loss, gradients) and predicts payloads of the evaluator
+shapes; every ablation builds and runs; geometry matches the tensors; the real configs build."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from avu import BENCHMARK_IDS
+from avu.model import build_model, count_parameters, model_geometry
+from avu.train import example_batch, train_step
+
+PAYLOAD_SHAPES = {
+    "ave": {"labels": (3, 10)},
+    "llp": {"global_prob": (3, 25), "frame_prob": (3, 10, 2, 25)},
+    "vggss": {"heatmaps": (3, 224, 224)},
+    "avs_s4": {"logits": (3, 5, 224, 224)},
+    "avs_ms3": {"logits": (3, 5, 224, 224)},
+    "avss": {"labels": (3, 10, 224, 224)},
+    "avqa": {"answers": 3},
+}
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    from hydra import compose, initialize_config_module
+
+    with initialize_config_module(config_module="avu.conf", version_base="1.3"):
+        cfg = compose("config")
+    torch.manual_seed(0)
+    return cfg, build_model(cfg.model)
+
+
+@pytest.mark.parametrize("task", BENCHMARK_IDS)
+def test_every_task_trains_and_predicts_evaluator_payloads(tiny_model, task):
+    cfg, model = tiny_model
+    batch = example_batch(cfg, 3, "cpu", task=task, model=model)
+    model.train()
+    model.zero_grad()
+    loss, parts = model.training_loss(batch)
+    assert torch.isfinite(loss) and "tokens" in parts
+    loss.backward()
+    grads = [p.grad for p in model.decoder.parameters() if p.grad is not None]
+    assert grads and all(torch.isfinite(g).all() for g in grads)
+    if task in ("avs_s4", "avs_ms3", "avss"):
+        assert "mask" in parts and "guide" in parts
+        assert model.mask_head.classes.weight.grad is not None
+    if task == "llp":
+        assert "parsing" in parts
+    model.eval()
+    out = model.predict(batch)
+    got = {k: (len(v) if isinstance(v, list) else v.shape) for k, v in out.items()}
+    assert got == PAYLOAD_SHAPES[task]
+    for v in out.values():
+        if isinstance(v, np.ndarray) and v.dtype.kind == "f":
+            assert np.isfinite(v).all()
+    if task == "avss":
+        assert out["labels"].dtype == np.uint8 and out["labels"].max() <= 70
+    if task == "avqa":
+        assert all(a in model.codec.classes.ans for a in out["answers"])
+
+
+def test_generated_sequences_follow_the_grammar(tiny_model):
+    cfg, model = tiny_model
+    model.eval()
+    for task in BENCHMARK_IDS:
+        batch = example_batch(cfg, 4, "cpu", task=task, model=model)
+        seqs, _ = model.generate(batch)
+        grammar = model.grammar(task)
+        for seq in seqs:
+            assert seq[0] == model.codec.task_id(task)
+            assert len(seq) <= model.codec.max_length(task)
+            assert grammar.accepts(model.codec.body(task, seq)), model.codec.tokens(seq)
+
+
+def test_geometry_matches_the_tensors(tiny_model):
+    cfg, model = tiny_model
+    geo = model_geometry(cfg.model)
+    batch = example_batch(cfg, 2, "cpu", task="avs_s4", model=model)
+    model.eval()
+    with torch.no_grad():
+        enc = model.encode(batch)
+        logits = model.mask_logits("avs_s4", enc)
+    assert enc.map_logits.shape == (2, 5, geo["grid"], geo["grid"])
+    assert logits.shape == (2, 5, 2, geo["mask"], geo["mask"])
+    assert batch["frames"].shape[-1] == geo["frame"]
+
+
+def test_one_train_step_changes_the_weights(tiny_model):
+    cfg, _ = tiny_model
+    torch.manual_seed(0)
+    model = build_model(cfg.model)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    before = model.decoder.embed.weight.detach().clone()
+    loss = train_step(model, opt, example_batch(cfg, 2, "cpu", task="ave", model=model))
+    assert torch.isfinite(loss)
+    assert not torch.equal(before, model.decoder.embed.weight)
+
+
+@pytest.mark.parametrize("ablation", ["no_temporal", "no_spatial", "no_prompts", "audio_only", "visual_only"])
+def test_ablations_build_train_and_predict(model_cfg, ablation):
+    cfg = model_cfg(f"ablation={ablation}")
+    torch.manual_seed(0)
+    model = build_model(cfg.model)
+    if ablation == "audio_only":
+        assert model.visual_encoder is None and not model.spatial.guided
+    if ablation == "visual_only":
+        assert model.audio_encoder is None and not model.spatial.guided
+    if ablation == "no_spatial":
+        assert not model.spatial.guided and model.spatial.film is None
+    if ablation == "no_temporal":
+        assert not model.temporal.enabled
+    for task in ("ave", "vggss", "avss", "avqa"):
+        batch = example_batch(cfg, 2, "cpu", task=task, model=model)
+        model.train()
+        loss, _ = model.training_loss(batch)
+        loss.backward()
+        model.eval()
+        model.predict(batch)
+    if ablation == "no_prompts":
+        assert model.first_token("ave") == model.codec.bos
+        words = model.text_ids("ave", None, 1)
+        assert int((words != 0).sum()) == 0
+
+
+def test_no_prompts_keeps_the_avqa_question(model_cfg):
+    model = build_model(model_cfg("ablation=no_prompts").model)
+    ids = model.text_ids("avqa", ["how many violins are sounding"], 1)
+    assert int((ids != 0).sum()) == 5
+
+
+def test_example_batch_without_a_model(model_cfg):
+    cfg = model_cfg()
+    batch = example_batch(cfg, 2, "cpu", task="vggss")
+    geo = model_geometry(cfg.model)
+    assert batch["frames"].shape == (2, 1, 3, geo["frame"], geo["frame"])
+    assert batch["audio"].shape[:3] == (2, 1, cfg.model.audio.mel.n_mels)
+    assert batch["tokens"][:, 0].eq(build_model(cfg.model).codec.task_id("vggss")).all()
+
+
+@pytest.mark.parametrize("name", ["real", "real_resnet18"])
+def test_real_configs_build_and_run_at_a_small_input(model_cfg, name):
+    """The GPU configurations (ViT-B/16 or ResNet-18 at 224) build; run here at 32 px for speed."""
+    cfg = model_cfg(f"model={name}", "model.visual.input_size=32")
+    torch.manual_seed(0)
+    model = build_model(cfg.model)
+    assert cfg.model.d_model % 128 == 0 and count_parameters(model) > 30e6
+    assert model.decoder.embed.weight.shape[0] % 128 == 0  # vocabulary padded for Hopper tiles
+    batch = example_batch(cfg, 1, "cpu", task="vggss", model=model)
+    loss, _ = model.training_loss(batch)
+    assert torch.isfinite(loss)
+
+
+def test_features_config_uses_pre_extracted_inputs(model_cfg):
+    cfg = model_cfg("model=features")
+    model = build_model(cfg.model)
+    batch = example_batch(cfg, 2, "cpu", task="ave", model=model)
+    assert batch["visual_feat"].shape == (2, 10, 7, 7, 512) and batch["audio_feat"].shape == (2, 10, 128)
+    loss, _ = model.training_loss(batch)
+    assert torch.isfinite(loss)
+    model.eval()
+    assert model.predict(batch)["labels"].shape == (2, 10)
+
+
+def test_missing_local_weights_is_a_one_line_error(model_cfg, tmp_path):
+    from avu.errors import AvuInputError
+
+    cfg = model_cfg("model=real_resnet18", f"model.visual.weights={tmp_path / 'missing.pth'}")
+    with pytest.raises(AvuInputError, match="never downloaded"):
+        build_model(cfg.model)
