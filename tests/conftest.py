@@ -5,6 +5,7 @@ and fail instead of skipping when CI is set (CI always has it)."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -34,3 +35,27 @@ def datasets_dir(shared_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def golden_dir(shared_dir: Path) -> Path:
     return _require(shared_dir / "golden")
+
+
+@pytest.fixture(scope="session")
+def tiny_suite(tmp_path_factory) -> Path:
+    """The tiny generated suite (all seven benchmarks, seed 0), generated once per session."""
+    from avu.data.synth.generate import generate
+
+    root = tmp_path_factory.mktemp("avu_suite") / "tiny"
+    generate(root, "tiny", seed=0, workers=2, progress=False)
+    return root
+
+
+@pytest.fixture
+def suite_copy(tiny_suite: Path, tmp_path: Path):
+    """A private copy of one dataset folder of the tiny suite (plus its marker), to damage freely."""
+
+    def copy(folder: str) -> Path:
+        root = tmp_path / "suite"
+        root.mkdir(exist_ok=True)
+        shutil.copy2(tiny_suite / "avu_suite.json", root / "avu_suite.json")
+        shutil.copytree(tiny_suite / folder, root / folder, ignore=shutil.ignore_patterns(".avu_cache"))
+        return root
+
+    return copy

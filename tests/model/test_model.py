@@ -104,7 +104,7 @@ def test_ablations_build_train_and_predict(model_cfg, ablation):
     torch.manual_seed(0)
     model = build_model(cfg.model)
     if ablation == "audio_only":
-        assert model.visual_encoder is None and not model.spatial.guided
+        assert model.visual_encoder is None
     if ablation == "visual_only":
         assert model.audio_encoder is None and not model.spatial.guided
     if ablation == "no_spatial":

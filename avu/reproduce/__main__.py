@@ -1,0 +1,3 @@
+from avu.reproduce.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,317 @@
+"""``python -m avu.reproduce --table main|ablation|avqa|llp|regression|transfer``.
+
+Runs what a table needs (reusing cached runs), compares with the published and pinned
+numbers under the tolerance tiers, writes markdown, JSON and LaTeX plus pictures to
+``--out/<table>/``, and exits 1 when a checked cell is out of tolerance (2 on bad input).
+``--check`` compares the pinned results without running anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from avu import BENCHMARK_IDS, fileio, provenance
+from avu.errors import AvuInputError
+from avu.reproduce import plan, report
+from avu.reproduce.runner import RunOutcome, Settings, execute, rescore
+
+TABLES = ("main", "ablation", "avqa", "llp", "regression", "transfer")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m avu.reproduce", description=__doc__.splitlines()[0])
+    p.add_argument("--table", choices=TABLES, default="main")
+    p.add_argument("--data-root", type=Path, help="real data (one folder per dataset); default: the generated suite")
+    p.add_argument("--size", choices=["small", "tiny"], help="generated suite size (default: small; tiny for --table regression)")
+    p.add_argument("--suite", type=Path, help="where the generated suite lives (default: data/generated/<size>)")
+    p.add_argument("--seeds", default="0", help="comma-separated training seeds (default: 0)")
+    p.add_argument("--runs-dir", type=Path, default=Path("runs/reproduce"), help="cache of training runs")
+    p.add_argument("--out", type=Path, default=Path("reports"), help="report folder (a subfolder per table)")
+    p.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
+                   help="extra Hydra override for every run, e.g. train.steps=600 (repeatable)")
+    p.add_argument("--check", action="store_true", help="compare the pinned results without running anything")
+    p.add_argument("--pin", action="store_true", help="store these results as pinned (reference_results/ours)")
+    p.add_argument("--bootstrap", type=int, default=1000, help="paired-bootstrap resamples (ablation)")
+    p.add_argument("--no-figures", action="store_true", help="skip the pictures")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _main(args)
+    except AvuInputError as exc:
+        print(f"avu.reproduce: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _seeds(text: str) -> list[int]:
+    try:
+        seeds = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise AvuInputError(None, "--seeds", f"expected comma-separated integers, got {text!r}") from None
+    if not seeds:
+        raise AvuInputError(None, "--seeds", "no seed given")
+    return seeds
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    size = args.size or ("tiny" if args.table == "regression" else "small")
+    if args.data_root is not None and not args.data_root.is_dir():
+        raise AvuInputError(args.data_root, "--data-root", "not a folder")
+    suite = args.suite or Path("data/generated") / size
+    return Settings(args.data_root, suite, size, args.runs_dir, tuple(args.override))
+
+
+def ensure_suite(settings: Settings) -> None:
+    """Generate the embedded suite on first use (never for real data)."""
+    from avu.data.annotations.common import SUITE_MARKER
+
+    if settings.data_root is not None or (settings.suite / SUITE_MARKER).is_file():
+        return
+    from avu.data.synth.generate import generate
+
+    print(f"avu.reproduce: generating the {settings.size} suite at {settings.suite} (once)", flush=True)
+    t0 = time.perf_counter()
+    generate(settings.suite, size=settings.size, seed=0)
+    print(f"avu.reproduce: suite ready in {time.perf_counter() - t0:.0f} s", flush=True)
+
+
+def train_all(specs: list[plan.RunSpec], settings: Settings) -> list[RunOutcome]:
+    """Run every spec in order, printing progress and an estimate of the time left."""
+    outcomes: list[RunOutcome] = []
+    trained_seconds: list[float] = []
+    for i, spec in enumerate(specs, 1):
+        left = len(specs) - i + 1
+        eta = ""
+        if trained_seconds:
+            eta = f", about {sum(trained_seconds) / len(trained_seconds) * left / 60:.0f} min left"
+        print(f"avu.reproduce: run {i}/{len(specs)}: {spec.label}{eta}", flush=True)
+        outcome = execute(spec, settings)
+        if outcome.reused:
+            print(f"avu.reproduce:   reused {outcome.run_dir}", flush=True)
+        else:
+            trained_seconds.append(outcome.seconds)
+            print(f"avu.reproduce:   trained in {outcome.seconds:.0f} s -> {outcome.run_dir}", flush=True)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def aggregate(outcomes: list[RunOutcome], settings: Settings):
+    """OursResult per (benchmark, configuration), over seeds."""
+    from avu.results import OursResult
+
+    grouped: dict[tuple[str, str], list[RunOutcome]] = {}
+    for o in outcomes:
+        for b in o.spec.benchmarks:
+            grouped.setdefault((b, o.spec.configuration), []).append(o)
+    commit = provenance.git_commit()
+    results = {}
+    for (b, config), runs in grouped.items():
+        first = runs[0].doc["results"][b]
+        hashes = sorted({o.config_hash for o in runs})
+        results[(b, config)] = OursResult.from_seed_runs(
+            b, config, {o.spec.seed: o.metrics(b) for o in runs},
+            protocol=first["protocol"]["key"], annotation_version=first["annotation_version"],
+            provenance={"commit": commit["commit"], "dirty": commit["dirty"],
+                        "config_hash": hashes[0] if len(hashes) == 1 else ",".join(hashes),
+                        "data_manifest_hash": first["manifest_hash"],
+                        "device": runs[0].doc["run"]["device"], "data": settings.data_kind},
+            split=first["split"],
+        )
+    return results
+
+
+def config_drift(results, refs) -> list:
+    """A failing comparison for every pinned result whose config hash differs from the re-run's.
+
+    Catches a changed model or training default even when its effect hides inside the
+    tolerance: pinned numbers must be refreshed (``--pin``) together with such a change.
+    """
+    from avu.results import Cell, Comparison, Status
+
+    out = []
+    for (b, config), run in results.items():
+        pinned = refs.ours(b, config, run.data)
+        if pinned is None:
+            continue
+        mine, theirs = run.provenance.get("config_hash"), pinned.provenance.get("config_hash")
+        if mine != theirs:
+            out.append(Comparison(Cell(b, "config", "ours", None), Status.FAIL,
+                                  reason=f"config hash {mine[:12]} differs from the pinned {str(theirs)[:12]}: "
+                                         "a default changed; re-pin with --pin"))
+        if run.provenance.get("data_manifest_hash") != pinned.provenance.get("data_manifest_hash"):
+            out.append(Comparison(Cell(b, "data", "ours", None), Status.FAIL,
+                                  reason="data manifest differs from the pinned one: the suite or annotations changed"))
+    return out
+
+
+def _main(args: argparse.Namespace) -> int:
+    from avu.results import ReferenceResults, any_failed, check_against_pinned, compare_table, render
+
+    refs = ReferenceResults()
+    out = args.out / args.table
+    if args.table == "transfer":
+        return _transfer(args, out)
+    table = refs.table(args.table)
+    benchmarks = [b for b in BENCHMARK_IDS if b in {r.benchmark for r in table.rows}]
+    data_kind = "real" if args.data_root is not None else "generated"
+    if args.check:
+        if table.kind == "ablation":
+            grid = render.ablation_grid(table, {(r.benchmark, r.configuration): r for r in refs.all_ours()
+                                                if r.data == data_kind})
+            report.write_tables(out, args.table, render.render_ablation_markdown(table, grid),
+                                render.render_ablation_latex(table, grid), render.render_ablation_json(table, grid))
+            print(render.render_ablation_markdown(table, grid))
+            return 0
+        comparisons = compare_table(table, refs, runs=None, data=data_kind)
+        report.write_tables(out, args.table, render.render_markdown(table, comparisons),
+                            render.render_latex(table, comparisons), render.render_json(table, comparisons))
+        print(render.render_markdown(table, comparisons))
+        return 1 if any_failed(comparisons) else 0
+
+    settings = _settings(args)
+    ensure_suite(settings)
+    seeds = _seeds(args.seeds)
+    configurations = [c.id for c in table.configurations] if table.kind == "ablation" else [table.configuration]
+    outcomes = train_all(plan.runs_for(configurations, benchmarks, seeds), settings)
+    results = aggregate(outcomes, settings)
+    fileio.write_json(out / "runs.json", report.runs_index(outcomes))
+
+    regressions = check_against_pinned(results.values(), refs) + config_drift(results, refs)
+    pictures: dict[str, Path] = {}
+    if table.kind == "ablation":
+        intervals = _intervals(table, outcomes, settings, args.bootstrap)
+        grid = render.ablation_grid(table, results, {k: (v.lo, v.hi) for k, v in intervals.items()})
+        md = render.render_ablation_markdown(table, grid)
+        report.write_tables(out, args.table, md, render.render_ablation_latex(table, grid),
+                            render.render_ablation_json(table, grid))
+        if not args.no_figures:
+            pictures["Single-task vs joint"] = _single_vs_joint_figure(results, intervals, benchmarks, out)
+        comparisons = []
+    else:
+        comparisons = compare_table(table, refs, runs=results, data=settings.data_kind)
+        md = render.render_markdown(table, comparisons)
+        report.write_tables(out, args.table, md, render.render_latex(table, comparisons),
+                            render.render_json(table, comparisons))
+        if not args.no_figures and args.table == "main":
+            pictures.update(_main_figures(outcomes, settings, benchmarks, out))
+    print(md)
+    reg_md = _regression_text(regressions)
+    print(reg_md)
+    page = report.report_page(table.title, [("Results", md), ("Re-run vs pinned (tier: ours)", reg_md)], pictures, out)
+    print(f"avu.reproduce: wrote {page} ({len(pictures)} picture(s))")
+    if args.pin:
+        for result in results.values():
+            print(f"avu.reproduce: pinned {refs.save_ours(result)}")
+        print("avu.reproduce: run `python -m avu.leaderboard` to refresh the leaderboards")
+        return 0
+    return 1 if any_failed(comparisons + regressions) else 0
+
+
+def _regression_text(regressions) -> str:
+    from avu.results.render import markdown_table
+
+    if not regressions:
+        return "No pinned results to compare with."
+    rows = [[c.cell.benchmark, c.cell.metric, c.status.value,
+             "" if c.delta is None else f"{c.delta:+.3f}",
+             "" if c.tolerance is None else f"{c.tolerance.value:.3f}", c.reason] for c in regressions]
+    return markdown_table(["benchmark", "metric", "status", "delta", "tolerance", "note"], rows)
+
+
+def _intervals(table, outcomes: list[RunOutcome], settings: Settings, n_resamples: int):
+    """Paired-bootstrap 95% intervals of (configuration - baseline) on the first seed."""
+    from avu.results.stats import paired_bootstrap
+
+    seed = min(o.spec.seed for o in outcomes)
+    by_key = {(b, o.spec.configuration): o for o in outcomes if o.spec.seed == seed for b in o.spec.benchmarks}
+    intervals = {}
+    for row in table.rows:
+        base = by_key.get((row.benchmark, table.baseline))
+        if base is None:
+            continue
+        ev_base = rescore(base, row.benchmark, settings)
+        for config in table.configurations:
+            other = by_key.get((row.benchmark, config.id))
+            if config.id == table.baseline or other is None:
+                continue
+            ev = rescore(other, row.benchmark, settings)
+            intervals[(row.benchmark, config.id)] = paired_bootstrap(ev_base, ev, row.metric, n_resamples, seed=0)
+    return intervals
+
+
+def _single_vs_joint_figure(results, intervals, benchmarks: list[str], out: Path) -> Path:
+    from avu.benchmarks import get_spec
+    from avu.reproduce import figures
+
+    values = {}
+    for b in benchmarks:
+        primary = get_spec(b).evaluator.primary_metric
+        joint, single = results.get((b, "joint")), results.get((b, "single"))
+        if joint is None:
+            continue
+        j = joint.metrics[primary]
+        entry = {"joint": (j.mean, j.mean - (j.std or 0), j.mean + (j.std or 0))}
+        if single is not None:
+            s = single.metrics[primary]
+            entry["single"] = (s.mean, s.mean - (s.std or 0), s.mean + (s.std or 0))
+            iv = intervals.get((b, "single"))
+            if iv is not None:  # joint - single = -(single - joint)
+                entry["delta"] = (-iv.estimate, -iv.hi, -iv.lo)
+        values[b] = entry
+    return figures.bars_single_vs_joint(values, out / "figures" / "single_vs_joint.png")
+
+
+def _main_figures(outcomes: list[RunOutcome], settings: Settings, benchmarks: list[str], out: Path) -> dict[str, Path]:
+    from avu.benchmarks import get_spec
+    from avu.reproduce import figures
+
+    pictures: dict[str, Path] = {}
+    joint = next(o for o in outcomes if o.spec.configuration == "joint")
+    if settings.data_kind == "generated":
+        base = report.baseline_values(benchmarks, settings.root)
+        values = {b: {"ours": joint.metrics(b)[get_spec(b).evaluator.primary_metric], "baselines": base[b]}
+                  for b in benchmarks}
+        pictures["Ours vs prior and chance baselines"] = figures.main_table_bars(
+            values, out / "figures" / "ours_vs_baselines.png")
+    if "vggss" in benchmarks:
+        pictures["Sound-source localisation (VGG-SS)"] = report.localisation_figure(
+            joint, settings, out / "figures" / "vggss_localisation.png")
+    for b in ("avs_s4", "avs_ms3", "avss"):
+        if b in benchmarks:
+            pictures[f"Segmentation ({b})"] = report.segmentation_figure(
+                joint, settings, b, out / "figures" / f"{b}_masks.png")
+    return pictures
+
+
+def _transfer(args: argparse.Namespace, out: Path) -> int:
+    """Inter-task transfer: each pair trained together vs each task alone (effect on each task)."""
+    from avu.benchmarks import get_spec
+    from avu.reproduce import figures
+
+    settings = _settings(args)
+    ensure_suite(settings)
+    seed = _seeds(args.seeds)[0]
+    benchmarks = list(BENCHMARK_IDS)
+    specs = plan.runs_for(["single"], benchmarks, [seed]) + plan.transfer_runs(benchmarks, seed)
+    outcomes = train_all(specs, settings)
+    primary = {b: get_spec(b).evaluator.primary_metric for b in benchmarks}
+    alone = {o.spec.benchmarks[0]: o.metrics(o.spec.benchmarks[0])[primary[o.spec.benchmarks[0]]]
+             for o in outcomes if o.spec.configuration == "single"}
+    matrix = {}
+    for o in outcomes:
+        if o.spec.configuration == "single":
+            continue
+        a, b = o.spec.benchmarks
+        matrix[(a, b)] = o.metrics(b)[primary[b]] - alone[b]
+        matrix[(b, a)] = o.metrics(a)[primary[a]] - alone[a]
+    fileio.write_json(out / "transfer.json", {"alone": alone, "delta": {f"{a}->{b}": v for (a, b), v in matrix.items()},
+                                               "runs": report.runs_index(outcomes)})
+    if not args.no_figures:
+        figures.transfer_matrix(matrix, out / "figures" / "transfer_matrix.png")
+    print(f"avu.reproduce: wrote {out / 'transfer.json'}")
+    return 0

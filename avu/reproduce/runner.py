@@ -1,0 +1,130 @@
+"""Train the runs a table needs (or reuse cached ones) and re-score their predictions.
+
+A run's cache key is the hash of its composed config without machine-specific paths,
+plus the data fingerprint (the generated suite's file hash, or the real data root), so
+the same run on another checkout or machine reuses nothing stale and recomputes nothing
+needlessly. Training itself resumes from its last checkpoint if a run was interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from avu.benchmarks import dataset_dir, get_spec
+from avu.errors import AvuInputError
+from avu.evaluators.base import Evaluator
+from avu.provenance import sha256_json
+from avu.reproduce.plan import RunSpec
+
+RESULTS = "results.json"
+
+
+@dataclass(frozen=True)
+class Settings:
+    #: real data root (None: the generated suite)
+    data_root: Path | None
+    #: where the generated suite lives (generated on first use)
+    suite: Path
+    #: generated suite size: data config group (small | tiny)
+    size: str
+    runs_dir: Path
+    overrides: tuple[str, ...] = ()
+
+    @property
+    def data_kind(self) -> str:
+        return "real" if self.data_root is not None else "generated"
+
+    @property
+    def root(self) -> Path:
+        return self.data_root if self.data_root is not None else self.suite
+
+
+@dataclass
+class RunOutcome:
+    spec: RunSpec
+    run_dir: Path
+    doc: dict[str, Any]
+    config_hash: str
+    reused: bool
+    seconds: float
+    evaluators: dict[str, Evaluator] = field(default_factory=dict)
+
+    def metrics(self, benchmark: str) -> dict[str, float]:
+        return dict(self.doc["results"][benchmark]["metrics"])
+
+
+def compose_config(spec: RunSpec, settings: Settings) -> DictConfig:
+    from hydra import compose, initialize_config_module
+
+    data = ["data=real", f"data.root={settings.data_root}"] if settings.data_root is not None else \
+        [f"data={settings.size}", f"data.root={settings.suite}"]
+    overrides = [f"experiment={spec.experiment}", f"seed={spec.seed}", *data, *spec.overrides, *settings.overrides]
+    try:
+        with initialize_config_module("avu.conf", version_base="1.3"):
+            return compose("config", overrides=overrides)
+    except Exception as exc:  # hydra's errors are long: keep the one line that matters
+        message = str(exc).strip().splitlines()[0]
+        raise AvuInputError(None, "--override", f"config does not compose ({' '.join(overrides)}): {message}") from None
+
+
+def config_hash(cfg: DictConfig) -> str:
+    """Hash of what defines a run's numbers: the composed config minus machine-specific paths."""
+    c = OmegaConf.to_container(cfg, resolve=True)
+    c.pop("paths", None)
+    (c.get("data") or {}).pop("root", None)
+    (c.get("train") or {}).pop("progress", None)
+    return sha256_json(c)
+
+
+def run_dir_for(spec: RunSpec, settings: Settings, digest: str) -> Path:
+    from avu.train.data import suite_fingerprint
+
+    key = sha256_json({"config": digest, "data": suite_fingerprint(settings.root)})[:12]
+    return settings.runs_dir / f"{spec.experiment}-{key}" / f"seed{spec.seed}"
+
+
+def execute(spec: RunSpec, settings: Settings) -> RunOutcome:
+    """Train and evaluate one run, or load it from the cache."""
+    from avu.train.loop import run
+
+    cfg = compose_config(spec, settings)
+    digest = config_hash(cfg)
+    run_dir = run_dir_for(spec, settings, digest)
+    results = run_dir / RESULTS
+    t0 = time.perf_counter()
+    reused = results.is_file()
+    if reused:
+        doc = json.loads(results.read_text())
+    else:
+        doc = run(cfg, run_dir)
+        if "results" not in doc:
+            raise RuntimeError(f"training of {spec.label} stopped before the end; rerun to resume")
+    return RunOutcome(spec, run_dir, doc, digest, reused, time.perf_counter() - t0)
+
+
+def rescore(outcome: RunOutcome, benchmark: str, settings: Settings) -> Evaluator:
+    """The evaluator of one benchmark, fed with the run's prediction file (keeps per-sample records)."""
+    if benchmark in outcome.evaluators:
+        return outcome.evaluators[benchmark]
+    result = outcome.doc["results"][benchmark]
+    spec = get_spec(benchmark)
+    path = Path(result["predictions"]["path"])
+    if not path.is_absolute() and not path.exists():
+        path = outcome.run_dir / "predictions" / path.name
+    references = spec.load_references(dataset_dir(settings.root, benchmark), split=result["split"],
+                                      version=spec.default_annotation_version)
+    ids, payload = spec.read_predictions(path, references)
+    evaluator = spec.evaluator(references, protocol=result["protocol"]["name"])
+    evaluator.update(ids, payload)
+    rescored = evaluator.compute()
+    for name, value in result["metrics"].items():  # the file must reproduce what training reported
+        if abs(rescored.metrics[name] - value) > 1e-9:
+            raise RuntimeError(f"{path}: re-scoring gives {name}={rescored.metrics[name]} but training reported {value}")
+    outcome.evaluators[benchmark] = evaluator
+    return evaluator
