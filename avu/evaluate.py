@@ -62,10 +62,21 @@ def evaluate_file(
         raise
 
 
+def manifest_status(references: References) -> str:
+    """"official" when the annotation files and ids equal a committed manifest of the real split."""
+    from avu.data import manifest
+
+    committed = manifest.load(references.benchmark, references.split, references.annotation_version)
+    if committed is None:
+        return "no committed manifest"
+    same = committed["files"] == references.files and committed["ids_sha256"] == references.ids_hash
+    return "official" if same else "differs from the committed manifest"
+
+
 def result_document(result: EvalResult, predictions: Path, references: References, **extra: Any) -> dict[str, Any]:
     return {
         **result.to_dict(),
-        "references": references.describe(),
+        "references": {**references.describe(), "manifest": manifest_status(references)},
         "predictions": {"path": str(predictions), "sha256": provenance.sha256_file(predictions)}
         if Path(predictions).is_file() else {"path": str(predictions)},
         "provenance": provenance.record(**extra),

@@ -34,6 +34,7 @@ from avu.codec.grammar import Grammar
 from avu.model.audio import build_audio
 from avu.model.decoder import TokenDecoder
 from avu.model.heads import MaskHead, ParsingHead
+from avu.model.layers import Block
 from avu.model.prompts import PromptEncoder, text_ids
 from avu.model.spatial import AudioGuidedSpatial
 from avu.model.temporal import MultiScaleTemporal
@@ -125,8 +126,14 @@ class AVUnified(nn.Module):
         self.buckets = int(_get(pcfg, "buckets", 2048))
         self.max_words = int(_get(pcfg, "max_words", 48))
         self.prompt = PromptEncoder(self.buckets, d, heads, int(_get(pcfg, "depth", 1)), self.max_words)
+        memcfg = _get(cfg, "memory", {}) or {}
+        #: side of the time-averaged patch grid added to the memory (0: none)
+        self.patch_grid = int(_get(memcfg, "patch_grid", 0))
+        self.fusion = nn.ModuleList([Block(d, heads, dropout=dropout) for _ in range(int(_get(memcfg, "depth", 0)))])
         self.time = nn.Parameter(torch.zeros(max(FRAMES.values()), d))
-        self.kind = nn.Parameter(torch.zeros(3, d))  # audio, visual, location memory tokens
+        self.kind = nn.Parameter(torch.zeros(4, d))  # audio, visual, location, patch memory tokens
+        self.patch_pos = nn.Parameter(torch.zeros(max(self.patch_grid, 1) ** 2, d))
+        nn.init.normal_(self.patch_pos, std=0.02)
         nn.init.normal_(self.time, std=0.02)
         nn.init.normal_(self.kind, std=0.02)
         self.memory_norm = nn.LayerNorm(d)
@@ -151,8 +158,11 @@ class AVUnified(nn.Module):
 
     # -- inputs -----------------------------------------------------------------------------------
     def text_ids(self, task: str, questions: list[str] | None, batch: int) -> torch.Tensor:
-        return text_ids(task, questions, batch, texts=self.prompt_texts, enabled=self.prompts_enabled,
-                        buckets=self.buckets, max_words=self.max_words)
+        """(B, L) word ids of prompt (+ question), cut to the longest text of the batch (CPU)."""
+        ids = text_ids(task, questions, batch, texts=self.prompt_texts, enabled=self.prompts_enabled,
+                       buckets=self.buckets, max_words=self.max_words)
+        longest = max(int((ids != 0).sum(dim=1).max()), 1)
+        return ids[:, :longest]
 
     def first_token(self, task: str) -> int:
         return self.codec.task_id(task) if self.prompts_enabled else self.codec.bos
@@ -189,15 +199,28 @@ class AVUnified(nn.Module):
         grid, skip = self._visual_grid(batch, b, t)
         sp = self.spatial(a, grid)
         a2, v2 = self.temporal(a, sp.pooled)
-        longest = int((text != 0).sum(dim=1).max().clamp_min(1))
-        p, p_pad = self.prompt(text[:, :longest])
+        p, p_pad = self.prompt(text)
         time = self.time[:t]
-        mem = torch.cat([
-            a2 + time + self.kind[0], v2 + time + self.kind[1], sp.location + time + self.kind[2],
-        ], dim=1)
-        memory = self.memory_norm(torch.cat([p, mem], dim=1))
+        parts = [a2 + time + self.kind[0], v2 + time + self.kind[1], sp.location + time + self.kind[2]]
+        if self.patch_grid:
+            parts.append(self._patch_tokens(sp.patches) + self.kind[3])
+        mem = torch.cat(parts, dim=1)
+        memory = torch.cat([p, mem], dim=1)
         padding = torch.cat([p_pad, torch.zeros(b, mem.shape[1], dtype=torch.bool, device=device)], dim=1)
+        safe = padding.clone()
+        safe[:, 0] = False
+        for block in self.fusion:  # text and audio-visual tokens attend to each other
+            memory = block(memory, key_padding=safe)
+        memory = self.memory_norm(memory)
         return Encoded(memory, padding, a2, v2, sp.patches, sp.map_logits, skip)
+
+    def _patch_tokens(self, patches: torch.Tensor) -> torch.Tensor:
+        """Audio-conditioned patches averaged over time and pooled to patch_grid^2 tokens."""
+        b, t, h, w, d = patches.shape
+        x = patches.mean(dim=1).permute(0, 3, 1, 2)
+        if h != self.patch_grid or w != self.patch_grid:
+            x = F.adaptive_avg_pool2d(x, self.patch_grid)
+        return x.flatten(2).transpose(1, 2) + self.patch_pos
 
     def mask_logits(self, task: str, enc: Encoded) -> torch.Tensor:
         """(B, T, K, H', W') logits over the task's mask classes."""
@@ -214,11 +237,11 @@ class AVUnified(nn.Module):
         return torch.tensor(ids, device=self.decoder.embed.weight.device)
 
     # -- training -----------------------------------------------------------------------------
-    def forward(self, batch: Mapping[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
+    def forward(self, batch: Mapping[str, Any]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Same as `training_loss` (so that torch.compile and wrappers see a forward)."""
         return self.training_loss(batch)
 
-    def training_loss(self, batch: Mapping[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
+    def training_loss(self, batch: Mapping[str, Any]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Summed loss of a one-task batch and its detached parts."""
         task = batch["task"]
         lc = self.loss_cfg
@@ -229,8 +252,8 @@ class AVUnified(nn.Module):
         target = tokens[:, 1:]
         token_loss = F.cross_entropy(
             logits.float().reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=self.codec.pad,
-            label_smoothing=float(lc.get("label_smoothing", 0.0)),
-        )
+            label_smoothing=float(lc.get("label_smoothing", 0.0)), reduction="sum",
+        ) / (target != self.codec.pad).sum().clamp_min(1)  # 0 (not NaN) when no sample has tokens
         parts = {"tokens": token_loss}
         total = float(lc.get("tokens", 1.0)) * token_loss
         if task == "llp" and float(lc.get("parsing", 1.0)) > 0:
@@ -239,15 +262,18 @@ class AVUnified(nn.Module):
             parts["parsing"] = parsing
             total = total + float(lc.get("parsing", 1.0)) * parsing
         if task in GUIDED_TASKS and "guide" in batch and float(lc.get("guide", 0.5)) > 0:
-            guide = F.binary_cross_entropy_with_logits(enc.map_logits.float(), batch["guide"].float())
+            guide = F.binary_cross_entropy_with_logits(enc.map_logits.float(), batch["guide"].float(),
+                                                       reduction="none").mean(dim=(2, 3))
+            valid = batch.get("mask_valid")
+            guide = guide.mean() if valid is None else (guide * valid).sum() / valid.sum().clamp_min(1)
             parts["guide"] = guide
             total = total + float(lc.get("guide", 0.5)) * guide
         if task in MASK_TASKS and "mask_target" in batch:
             mask_loss = self._mask_loss(task, enc, batch)
             parts["mask"] = mask_loss
             total = total + float(lc.get("mask", 1.0)) * mask_loss
-        parts = {k: float(v.detach()) for k, v in parts.items()}
-        return total, parts
+        # detached tensors, not floats: no device synchronisation inside the step
+        return total, {k: v.detach() for k, v in parts.items()}
 
     def _mask_loss(self, task: str, enc: Encoded, batch: Mapping[str, Any]) -> torch.Tensor:
         logits = self.mask_logits(task, enc).float()
@@ -302,10 +328,16 @@ class AVUnified(nn.Module):
             return {"labels": self._avss_labels(decoded, logits)}
         binary = logits[:, :, 1] - logits[:, :, 0]
         up = F.interpolate(binary, size=(MASK_SIZE, MASK_SIZE), mode="bilinear", align_corners=False)
-        if dc.get("mask_gate", True):
+        if task in self._gated():
             on = torch.from_numpy(np.stack([d["frames"] for d in decoded])).to(up.device)
             up = torch.where(on[:, :, None, None], up, torch.full_like(up, -codec_payloads.BINARY_LOGIT))
         return {"logits": up.cpu().numpy().astype(np.float32)}
+
+    def _gated(self) -> tuple[str, ...]:
+        gate = self.decode_cfg.get("mask_gate", ("avs_ms3", "avss"))
+        if isinstance(gate, bool):  # true: every mask task
+            return MASK_TASKS if gate else ()
+        return tuple(gate)
 
     def _vggss_heatmaps(self, decoded: list[dict[str, Any]], enc: Encoded) -> np.ndarray:
         mode = self.decode_cfg.get("vggss_heatmap", "blend")
@@ -321,7 +353,7 @@ class AVUnified(nn.Module):
 
     def _avss_labels(self, decoded: list[dict[str, Any]], logits: torch.Tensor) -> np.ndarray:
         b, t, k = logits.shape[:3]
-        gate = bool(self.decode_cfg.get("mask_gate", True))
+        gate = "avss" in self._gated()
         low_argmax = logits.argmax(dim=2)  # (B, T, h, w)
         out = np.zeros((b, t, MASK_SIZE, MASK_SIZE), dtype=np.uint8)
         for n in range(b):

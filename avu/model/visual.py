@@ -118,7 +118,7 @@ class ViTBackbone(nn.Module):
 
     def forward(self, frames: torch.Tensor) -> tuple[torch.Tensor, None]:
         x = self.net._process_input(self.norm(frames))
-        cls = self.net.class_token.expand(x.shape[0], -1, -1)
+        cls = self.net.class_token.expand(x.shape[0], -1, -1).to(x.dtype)
         x = self.net.encoder(torch.cat([cls, x], dim=1))[:, 1:]
         n = frames.shape[-1] // self.stride
         x = self.proj(x)

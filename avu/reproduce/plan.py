@@ -23,6 +23,13 @@ JOINT_EXPERIMENTS = {
 }
 
 
+#: extra Hydra overrides that define a configuration (beyond its experiment)
+CONFIG_OVERRIDES = {
+    # CI's regression run: a short joint run (the tiny suite is chosen by --table regression)
+    "joint_tiny": ("train=smoke", "train.steps=30", "train.checkpoint_every=0"),
+}
+
+
 @dataclass(frozen=True)
 class RunSpec:
     configuration: str
@@ -46,7 +53,8 @@ def runs_for(configurations: list[str], benchmarks: list[str], seeds: list[int])
             if config == "single":
                 specs += [RunSpec("single", b, (b,), seed) for b in benchmarks]
             elif config in JOINT_EXPERIMENTS:
-                specs.append(RunSpec(config, JOINT_EXPERIMENTS[config], tuple(benchmarks), seed))
+                specs.append(RunSpec(config, JOINT_EXPERIMENTS[config], tuple(benchmarks), seed,
+                                     CONFIG_OVERRIDES.get(config, ())))
             else:
                 raise ValueError(f"no experiment for configuration {config!r}")
     return specs

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import signal
 import time
@@ -31,6 +32,8 @@ from avu.train.predict import evaluate_task
 from avu.train.sampler import Schedule, check_sizes, rank_slice, task_probabilities
 
 RESULTS = "results.json"
+#: fault injection for the crash/resume tests: SIGKILL this process right after that step
+KILL_AT_STEP_ENV = "AVU_TRAIN_SIGKILL_AT_STEP"
 #: config sections that define the trained weights (a checkpoint only resumes the same ones)
 IDENTITY_KEYS = ("model", "data", "tasks", "seed")
 IDENTITY_TRAIN_KEYS = ("batch_size", "steps", "lr", "min_lr_ratio", "weight_decay", "warmup_steps", "grad_clip", "amp")
@@ -206,7 +209,7 @@ def _run(cfg: Mapping[str, Any], tcfg: Mapping[str, Any], run_dir: Path, info: D
     step = start
     stopped = False
     bar = tqdm(total=steps, initial=start, desc="train", unit="step", disable=not progress, dynamic_ncols=True)
-    running: dict[str, float] = {}
+    running: dict[str, torch.Tensor] = {}
     model.train()
     with _StopFlag() as stop:
         while step < steps:
@@ -224,16 +227,19 @@ def _run(cfg: Mapping[str, Any], tcfg: Mapping[str, Any], run_dir: Path, info: D
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
             step += 1
-            for k, v in parts.items():
-                running[f"{task}/{k}"] = 0.9 * running.get(f"{task}/{k}", v) + 0.1 * v
+            for k, v in parts.items():  # tensors: converted to floats only when logged
+                key = f"{task}/{k}"
+                running[key] = v if key not in running else 0.9 * running[key] + 0.1 * v
             bar.update()
             if progress and step % 10 == 0:
                 bar.set_postfix(task=task, loss=f"{float(loss):.3f}")
             if info.main and (step % log_every == 0 or step == steps):
                 line = {"step": step, "lr": scheduler.get_last_lr()[0], "elapsed_s": round(time.perf_counter() - t_train, 2),
-                        **{k: round(v, 5) for k, v in sorted(running.items())}}
+                        **{k: round(float(v), 5) for k, v in sorted(running.items())}}
                 with open(log_path, "a", encoding="utf-8") as f:
                     f.write(json.dumps(line) + "\n")
+            if os.environ.get(KILL_AT_STEP_ENV) == str(step):
+                os.kill(os.getpid(), signal.SIGKILL)
             stop_now = D.broadcast_object(stop.requested, info) if info.active else stop.requested
             if (every and step % every == 0) or step == steps or stop_now:
                 save(step)

@@ -42,7 +42,12 @@ def train_targets(task: str, target: Mapping[str, Any], codec: TokenCodec, geome
         out["guide"] = _frames_fraction(labels > 0, g)
         out["mask_target"] = np.stack([P.label_grid(f, m, len(codec.classes.avss) + 1) for f in labels])
     if "mask_valid" in target:
-        out["mask_valid"] = np.asarray(target["mask_valid"], dtype=bool)
+        valid = np.asarray(target["mask_valid"], dtype=bool)
+        out["mask_valid"] = valid
+        if not valid.all():
+            # partially annotated (official S4 train: frame 1 only): the presence tokens
+            # would claim the other frames are empty, so the sample carries no token target
+            out["tokens"] = np.asarray([out["tokens"][0], codec.pad], dtype=np.int64)
     return out
 
 

@@ -141,8 +141,8 @@ def test_example_batch_without_a_model(model_cfg):
 
 @pytest.mark.parametrize("name", ["real", "real_resnet18"])
 def test_real_configs_build_and_run_at_a_small_input(model_cfg, name):
-    """The GPU configurations (ViT-B/16 or ResNet-18 at 224) build; run here at 32 px for speed."""
-    cfg = model_cfg(f"model={name}", "model.visual.input_size=32")
+    """The GPU configurations (ViT-B/16 or ResNet-18 at 224) build; run here at 64 px for speed."""
+    cfg = model_cfg(f"model={name}", "model.visual.input_size=64")
     torch.manual_seed(0)
     model = build_model(cfg.model)
     assert cfg.model.d_model % 128 == 0 and count_parameters(model) > 30e6

@@ -1,0 +1,142 @@
+"""Training runs on the tiny generated suite: results with provenance, prediction files that
+evaluate to the same numbers, bit-identical resume after SIGKILL, and two gloo processes
+under torchrun whose evaluation equals one process."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from avu import BENCHMARK_IDS
+from avu.train.loop import KILL_AT_STEP_ENV, run
+
+SMOKE = ("data=tiny", "train=smoke", "train.threads=2")
+
+
+def _overrides(root: Path, runs: Path, *extra: str) -> list[str]:
+    return [*SMOKE, f"data.root={root}", f"paths.runs={runs}", *extra]
+
+
+def _cli(args: list[str], env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("WORLD_SIZE", None)
+    proc = subprocess.run([sys.executable, "-m", "avu.train", *args], capture_output=True, text=True,
+                          env=full_env, timeout=600)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"avu.train failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+    return proc
+
+
+def _metrics(doc: dict) -> dict:
+    return {b: r["metrics"] for b, r in doc["results"].items()}
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tiny_root, tmp_path_factory, request):
+    """One in-process smoke run of joint training (shared by several tests)."""
+    from hydra import compose, initialize_config_module
+
+    runs = tmp_path_factory.mktemp("runs")
+    with initialize_config_module(config_module="avu.conf", version_base="1.3"):
+        cfg = compose("config", overrides=_overrides(tiny_root, runs))
+    run_dir = runs / "joint" / "seed0"
+    doc = run(cfg, run_dir)
+    return cfg, run_dir, doc
+
+
+def test_run_writes_results_with_provenance(smoke_run):
+    cfg, run_dir, doc = smoke_run
+    on_disk = json.loads((run_dir / "results.json").read_text())
+    assert on_disk["results"].keys() == set(BENCHMARK_IDS)
+    for bench, res in on_disk["results"].items():
+        assert res["annotation_version"] == "generated" and res["split"] == "test"
+        assert res["counts"]["missing"] == 0 and not res["partial"]
+        assert Path(res["predictions"]["path"]).is_file()
+    prov = on_disk["provenance"]
+    assert prov["seed"] == 0 and prov["config"]["model"]["name"] == "tiny"
+    assert "commit" in prov["git"] and prov["data"]["fingerprint"]
+    assert set(prov["data"]["manifest_hashes"]) == set(BENCHMARK_IDS)
+    assert on_disk["run"]["steps"] == cfg.train.steps and on_disk["run"]["world_size"] == 1
+    assert (run_dir / "checkpoints" / "last.pt").is_file() and (run_dir / "config.yaml").is_file()
+    assert (run_dir / "train_log.jsonl").read_text().strip()
+
+
+@pytest.mark.parametrize("bench", [pytest.param(b, marks=getattr(pytest.mark, b)) for b in BENCHMARK_IDS])
+def test_prediction_files_evaluate_to_the_same_numbers(smoke_run, tiny_root, bench):
+    """The written prediction file, read back by the benchmark's reader, gives the metrics
+    the run reported (evaluated in memory while predicting)."""
+    from avu.evaluate import evaluate_file
+    from avu.train.predict import load_references
+
+    _, run_dir, doc = smoke_run
+    res = doc["results"][bench]
+    references = load_references(bench, tiny_root, "test")
+    again = evaluate_file(bench, Path(res["predictions"]["path"]), references)
+    assert again.metrics == res["metrics"]
+
+
+def test_rerun_resumes_and_skips_training(smoke_run):
+    cfg, run_dir, doc = smoke_run
+    again = run(cfg, run_dir)
+    assert again["run"]["resumed_from_step"] == cfg.train.steps
+    assert _metrics(again) == _metrics(doc)
+
+
+def test_changed_config_does_not_resume_silently(smoke_run):
+    from avu.errors import AvuInputError
+
+    cfg, run_dir, _ = smoke_run
+    changed = cfg.copy()
+    changed.train.lr = 0.5
+    with pytest.raises(AvuInputError, match="different configuration"):
+        run(changed, run_dir)
+
+
+def test_sigkill_then_resume_equals_an_uninterrupted_run(smoke_run, tiny_root, tmp_path):
+    """Killed with SIGKILL after step 5 (last checkpoint: step 3), rerun: identical weights and metrics."""
+    cfg, ref_dir, ref_doc = smoke_run
+    assert cfg.train.steps == 6 and cfg.train.checkpoint_every == 3
+    runs = Path(ref_dir).parent.parent
+    args = [*_overrides(tiny_root, runs), f"hydra.run.dir={tmp_path / 'killed'}"]
+    killed = _cli(args, env={KILL_AT_STEP_ENV: "5"}, check=False)
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    state = torch.load(tmp_path / "killed" / "checkpoints" / "last.pt", weights_only=False)
+    assert state["step"] == 3 and not (tmp_path / "killed" / "results.json").exists()
+    resumed = _cli(args)
+    assert "resumed from" in resumed.stdout
+    doc = json.loads((tmp_path / "killed" / "results.json").read_text())
+    assert doc["run"]["resumed_from_step"] == 3
+    assert _metrics(doc) == _metrics(ref_doc)
+    final = torch.load(tmp_path / "killed" / "checkpoints" / "last.pt", weights_only=False)["model"]
+    reference = torch.load(Path(ref_dir) / "checkpoints" / "last.pt", weights_only=False)["model"]
+    assert final.keys() == reference.keys()
+    assert all(torch.equal(final[k], reference[k]) for k in final)
+
+
+@pytest.mark.distributed
+def test_two_gloo_processes_train_and_evaluate_like_one(tiny_root, tmp_path):
+    """torchrun with 2 CPU processes trains (gloo) and evaluates; the final checkpoint
+    evaluated by one process gives exactly the same metrics."""
+    runs = tmp_path / "runs"
+    run_dir = tmp_path / "ddp"
+    args = [*_overrides(tiny_root, runs), f"hydra.run.dir={run_dir}", "train.threads=1"]
+    env = {**os.environ}
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--standalone"]
+    proc = subprocess.run([*torchrun, "-m", "avu.train", *args], capture_output=True, text=True, env=env, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    two = json.loads((run_dir / "results.json").read_text())
+    assert two["run"]["world_size"] == 2
+    saved = run_dir / "results-2proc.json"
+    shutil.copy(run_dir / "results.json", saved)
+    one = _cli(args)  # resumes at the final step: evaluation only, one process
+    assert "resumed from" in one.stdout
+    single = json.loads((run_dir / "results.json").read_text())
+    assert single["run"]["world_size"] == 1
+    assert _metrics(single) == _metrics(two)
