@@ -24,7 +24,7 @@ def train_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: 
     """
     device_type = "cuda" if next(model.parameters()).is_cuda else "cpu"
     amp = device_type == "cuda" if amp is None else amp
-    fn = step_fn or model
+    fn = model if step_fn is None else step_fn  # a compiled module has no truth value
     with torch.autocast(device_type=device_type, dtype=torch.bfloat16, enabled=amp):
         loss, _ = fn(batch)
     loss.backward()

@@ -27,8 +27,8 @@ from avu.provenance import sha256_json
 from avu.train.batches import collate
 from avu.train.targets import train_targets
 
-#: bump when the cached layout or its arithmetic changes
-CACHE_VERSION = 2
+#: bump when the cached layout or its arithmetic (avu.train.targets included) changes
+CACHE_VERSION = 3
 
 
 @dataclass

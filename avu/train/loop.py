@@ -94,6 +94,23 @@ def build_optimizer(model: torch.nn.Module, tcfg: Mapping[str, Any]) -> torch.op
     return torch.optim.AdamW(groups, lr=float(tcfg["lr"]), betas=(0.9, 0.98))
 
 
+def clip_or_normalise(model: torch.nn.Module, norm: float, mode: str) -> None:
+    """``clip``: cap the gradient's global norm at ``norm``; ``normalise``: rescale every
+    step's gradient to exactly that norm. One task per step, so normalising gives every task
+    the same step size whatever its loss scale (mask losses would otherwise dominate the
+    shared encoders' Adam statistics and starve the token tasks)."""
+    params = [p for p in model.parameters() if p.grad is not None]
+    if mode == "clip":
+        torch.nn.utils.clip_grad_norm_(params, norm)
+        return
+    if mode != "normalise":
+        raise ValueError(f"train.grad_mode must be clip|normalise, got {mode!r}")
+    total = torch.nn.utils.clip_grad_norm_(params, float("inf"))
+    scale = norm / (total + 1e-6)
+    for p in params:
+        p.grad.mul_(scale)
+
+
 class _StopFlag:
     """SIGTERM/SIGINT request a checkpoint at the next step boundary, then a clean exit."""
 
@@ -194,6 +211,7 @@ def _run(cfg: Mapping[str, Any], tcfg: Mapping[str, Any], run_dir: Path, info: D
     log_path = run_dir / "train_log.jsonl"
     every, keep = int(tcfg.get("checkpoint_every", 0) or 0), int(tcfg.get("keep_checkpoints", 1))
     grad_clip = float(tcfg.get("grad_clip", 0) or 0)
+    grad_mode = str(tcfg.get("grad_mode", "clip"))
     log_every = int(tcfg.get("log_every", 50))
 
     def save(step: int) -> None:
@@ -222,7 +240,7 @@ def _run(cfg: Mapping[str, Any], tcfg: Mapping[str, Any], run_dir: Path, info: D
             (loss * loss_weight[task]).backward()
             D.average_gradients(model, info)
             if grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+                clip_or_normalise(model, grad_clip, grad_mode)
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
