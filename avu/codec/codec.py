@@ -7,14 +7,16 @@ ave        ``(cls t_start t_end)*`` maximal runs of one event class (background 
 llp weak   ``cls*`` the video-level label set, ascending class index
 llp dense  ``<audio> (cls t_s t_e)* <visual> (cls t_s t_e)*`` per-modality event runs
 vggss      ``(<box> x0 y0 x1 y1)*`` box edges on a ``coord_bins`` grid (lossy)
-avs (S4,   presence: ``<t:k>*`` frames with a sounding object (pixels come from the mask head);
-MS3)       grid: ``(<t:k> (<sounding>|<background> <run:n>)*)*`` RLE of a ``mask_grid`` grid
-avss       presence: ``(<t:k> cls+)*`` classes present per frame (pixels: mask head);
-           grid: ``(<t:k> (cls|<background> <run:n>)*)*`` RLE of the majority-class grid
+avs (S4,   presence: ``<f:k>*`` frames with a sounding object (pixels come from the mask head);
+MS3)       grid: ``(<f:k> (<sounding>|<background> <run:n>)*)*`` RLE of a ``mask_grid`` grid
+avss       presence: ``(<f:k> cls+)*`` classes present per frame (pixels: mask head);
+           grid: ``(<f:k> (cls|<background> <run:n>)*)*`` RLE of the majority-class grid
 avqa       ``ans`` one answer token (answers are matched by string)
 =========  ==========================================================================
 
-Time tokens ``<t:k>`` are segment boundaries 0..T (end exclusive). Decoding never raises
+Time tokens ``<t:k>`` are segment boundaries 0..T (end exclusive); frame tokens ``<f:k>``
+index frames (kept apart from boundaries: sharing one token for both meanings made the
+tasks interfere in joint training). Decoding never raises
 on malformed sequences: incomplete groups are dropped, so any model output decodes.
 """
 
@@ -29,7 +31,7 @@ from avu import BENCHMARK_IDS
 from avu.codec import primitives as P
 from avu.codec.vocab import (
     AUDIO, BACKGROUND, BOS, BOX, EOS, PAD, SOUNDING, UNK, VISUAL, Vocabulary, build_vocabulary,
-    class_token, coord_token, run_token, task_token, time_token,
+    class_token, coord_token, frame_token, run_token, task_token, time_token,
 )
 
 #: frames (segments) per sample of each benchmark
@@ -115,6 +117,7 @@ class TokenCodec:
         self.audio, self.visual, self.box = v.id(AUDIO), v.id(VISUAL), v.id(BOX)
         self.sounding, self.background = v.id(SOUNDING), v.id(BACKGROUND)
         self.time0 = v.ranges["time"].start
+        self.frame0 = v.ranges["frame"].start
         self.coord0 = v.ranges["coord"].start
         self.run0 = v.ranges["run"].start - 1  # run_token(n) = run0 + n
         self.class0 = {ns: v.ranges[f"class:{ns}"].start for ns in classes.as_dict()}
@@ -131,7 +134,12 @@ class TokenCodec:
         return self.vocab.ranges[f"class:{namespace}"]
 
     def t(self, k: int) -> int:
+        """Time boundary token ``<t:k>`` (k = 0..T: spans run from one boundary to another)."""
         return self.time0 + int(k)
+
+    def f(self, k: int) -> int:
+        """Frame index token ``<f:k>`` (k = 0..T-1: which frame a mask entry is about)."""
+        return self.frame0 + int(k)
 
     def describe(self) -> dict[str, Any]:
         return {"settings": asdict(self.settings), "size": len(self.vocab),
@@ -218,14 +226,14 @@ class TokenCodec:
             if not present:
                 continue
             if form == "presence":
-                out.append(self.t(k))
+                out.append(self.f(k))
                 if semantic:
                     out += [self.class0["avss"] + c - 1 for c in present[: self.settings.max_frame_classes]]
                 continue
             cells = P.label_grid(frame, g, len(self.classes.avss) + 1) if semantic else P.binary_grid(frame, g)
             if not np.any(cells):
                 continue
-            out.append(self.t(k))
+            out.append(self.f(k))
             for value, length in P.rle(cells):
                 out += [self._mask_value_token(int(value), semantic), self.run0 + length]
         return out
@@ -336,11 +344,15 @@ class TokenCodec:
         arr = np.stack(boxes).astype(np.float32) if boxes else np.zeros((0, 4), np.float32)
         return {"boxes": arr}
 
+    def _frame(self, i: int) -> int | None:
+        k = i - self.frame0
+        return k if 0 <= k < max(FRAMES.values()) else None
+
     def _split_frames(self, body: list[int], T: int) -> dict[int, list[int]]:
         frames: dict[int, list[int]] = {}
         current = None
         for i in body:
-            k = self._time(i)
+            k = self._frame(i)
             if k is not None:
                 current = k if k < T else None
                 if current is not None:

@@ -28,6 +28,7 @@ class Grammar:
         self._cache: dict[tuple, np.ndarray] = {}
         c = codec
         self._time = [c.t(k) for k in range(self.T + 1)]
+        self._frame = [c.f(k) for k in range(self.T)]
         self._coords = list(c.vocab.ranges["coord"])
         self._runs = list(c.vocab.ranges["run"])
         self._ns = {"ave": "ave", "llp": "llp", "avss": "avss", "avqa": "ans"}.get(task)
@@ -114,14 +115,14 @@ class Grammar:
         kind = state[0]
         semantic = self.task == "avss"
         if kind == "frame":
-            return self._time[state[1]:T] + [c.eos]
+            return self._frame[state[1]:T] + [c.eos]
         if self.form == "presence":
             if kind == "first_cls":  # a frame token must be followed by at least one class
                 return self._classes
             if kind == "cls":
                 _, k, last, n = state
                 more = self._classes[last + 1:] if n < s.max_frame_classes else []
-                return more + self._time[k + 1:T] + [c.eos]
+                return more + self._frame[k + 1:T] + [c.eos]
         else:
             if kind == "value":
                 return [c.background] + (self._classes if semantic else [c.sounding])
@@ -133,7 +134,7 @@ class Grammar:
     def _step(self, state: tuple, tok: int) -> tuple:
         c, T = self.codec, self.T
         kind = state[0]
-        k = tok - c.time0
+        k = tok - (c.frame0 if self.task in ("avs_s4", "avs_ms3", "avss") else c.time0)
         if self.task == "ave":
             if kind == "cls":
                 return ("start", state[1], state[2])
@@ -180,6 +181,33 @@ class Grammar:
         if self.task == "avqa":
             return ("eos",)
         raise ValueError(f"no grammar step from {state} for {self.task}")
+
+
+def task_vocabulary(codec: TokenCodec, task: str, form: str | None = None) -> np.ndarray:
+    """Boolean mask of every token the task's emitted form can contain (``<eos>`` included).
+
+    Training can restrict the softmax to it, so a task's loss never pushes down the tokens
+    of other tasks (less interference in joint training)."""
+    c = codec
+    form = form or c.form(task)
+    T = FRAMES[task]
+    ids: list[int] = [c.eos]
+    ns = {"ave": "ave", "llp": "llp", "avss": "avss", "avqa": "ans"}.get(task)
+    if ns:
+        ids += list(c.class_ids(ns))
+    if task == "ave" or (task == "llp" and form == "dense"):
+        ids += [c.t(k) for k in range(T + 1)]
+    if task == "llp" and form == "dense":
+        ids += [c.audio, c.visual]
+    if task == "vggss":
+        ids += [c.box, *c.vocab.ranges["coord"]]
+    if task in ("avs_s4", "avs_ms3", "avss"):
+        ids += [c.f(k) for k in range(T)]
+        if form == "grid":
+            ids += [c.background, *c.vocab.ranges["run"]] + ([] if task == "avss" else [c.sounding])
+    mask = np.zeros(len(c), dtype=bool)
+    mask[ids] = True
+    return mask
 
 
 def grammars(codec: TokenCodec) -> dict[str, Grammar]:

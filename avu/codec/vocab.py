@@ -26,6 +26,10 @@ def time_token(t: int) -> str:
     return f"<t:{t}>"
 
 
+def frame_token(k: int) -> str:
+    return f"<f:{k}>"
+
+
 def coord_token(i: int) -> str:
     return f"<xy:{i}>"
 
@@ -90,7 +94,8 @@ def build_vocabulary(
     coord_bins: int,
     max_run: int,
 ) -> Vocabulary:
-    """The layout: specials, task tokens, markers, time, coordinates, run lengths, classes.
+    """The layout: specials, task tokens, markers, time boundaries, frame indices, coordinates,
+    run lengths, classes.
 
     ``classes`` maps a namespace (``ave``, ``llp``, ``avss``, ``ans``) to its class names in
     the benchmark's index order; the AVE background class is left out (background is
@@ -101,6 +106,7 @@ def build_vocabulary(
         ("task", [task_token(b) for b in BENCHMARK_IDS]),
         ("marker", list(MARKERS)),
         ("time", [time_token(t) for t in range(max_time + 1)]),
+        ("frame", [frame_token(k) for k in range(max_time)]),
         ("coord", [coord_token(i) for i in range(coord_bins)]),
         ("run", [run_token(n) for n in range(1, max_run + 1)]),
     ]

@@ -19,6 +19,7 @@ evaluator payload of the batch's task (avu.codec.payloads formats).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -30,17 +31,21 @@ from torch import nn
 from avu.codec import FRAMES, MASK_SIZE, TokenCodec
 from avu.codec import payloads as codec_payloads
 from avu.codec import primitives as P
-from avu.codec.grammar import Grammar
+from avu.codec.grammar import Grammar, task_vocabulary
 from avu.model.audio import build_audio
 from avu.model.decoder import TokenDecoder
 from avu.model.heads import MaskHead, ParsingHead
-from avu.model.layers import Block
+from avu.model.layers import Block, grad_scale
 from avu.model.prompts import PromptEncoder, text_ids
 from avu.model.spatial import AudioGuidedSpatial
 from avu.model.temporal import MultiScaleTemporal
 from avu.model.visual import VisualEncoder
 
 MASK_TASKS = ("avs_s4", "avs_ms3", "avss")
+#: tasks whose mask head is trained (VGG-SS: the box union as a sounding-object mask)
+MASK_HEAD_TASKS = ("vggss", "avs_s4", "avs_ms3", "avss")
+#: tasks with a per-segment class target for the auxiliary segment classifier
+SEGMENT_TASKS = ("ave", "avss")
 GUIDED_TASKS = ("vggss", "avs_s4", "avs_ms3", "avss")
 
 
@@ -117,6 +122,8 @@ class AVUnified(nn.Module):
             d, int(_get(scfg, "heads", heads)), guided=bool(_get(scfg, "enabled", True)) and self.use_audio,
             key_dim=int(_get(scfg, "key_dim", 16)),
         )
+        #: gradient from the spatial module (guidance map, mask head) into the audio encoder
+        self.audio_grad_to_spatial = float(_get(scfg, "audio_grad", 1.0))
         self.temporal = MultiScaleTemporal(
             d, heads, tuple(_get(tcfg, "scales", (1, 2, 4))), int(_get(tcfg, "depth", 1)),
             dropout=dropout, enabled=bool(_get(tcfg, "enabled", True)),
@@ -148,9 +155,11 @@ class AVUnified(nn.Module):
                                   norm=_get(vcfg, "norm", "bn"))
         self.mask_size = geo["mask"]
         self.parsing = ParsingHead(d, len(codec.classes.llp))
+        self.segment_head = nn.Sequential(nn.LayerNorm(2 * d), nn.Linear(2 * d, d))
         self.loss_cfg = dict(_get(cfg, "loss", {}) or {})
         self.decode_cfg = dict(_get(cfg, "decode", {}) or {})
         self._grammars: dict[str, Grammar] = {}
+        self._vocab_masks: dict[tuple, torch.Tensor] = {}
 
     # -- geometry ---------------------------------------------------------------------------
     def geometry(self) -> dict[str, Any]:
@@ -166,6 +175,14 @@ class AVUnified(nn.Module):
 
     def first_token(self, task: str) -> int:
         return self.codec.task_id(task) if self.prompts_enabled else self.codec.bos
+
+    def _task_vocabulary(self, task: str, size: int, device: torch.device) -> torch.Tensor:
+        key = (task, size, str(device))
+        if key not in self._vocab_masks:
+            mask = torch.zeros(size, dtype=torch.bool)
+            mask[: len(self.codec)] = torch.from_numpy(task_vocabulary(self.codec, task))
+            self._vocab_masks[key] = mask.to(device)
+        return self._vocab_masks[key]
 
     def grammar(self, task: str) -> Grammar:
         if task not in self._grammars:
@@ -197,7 +214,7 @@ class AVUnified(nn.Module):
         b, device = text.shape[0], text.device
         a = self._audio_tokens(batch, b, t, device)
         grid, skip = self._visual_grid(batch, b, t)
-        sp = self.spatial(a, grid)
+        sp = self.spatial(grad_scale(a, self.audio_grad_to_spatial), grid)
         a2, v2 = self.temporal(a, sp.pooled)
         p, p_pad = self.prompt(text)
         time = self.time[:t]
@@ -249,6 +266,8 @@ class AVUnified(nn.Module):
         tokens = batch["tokens"].clone()
         tokens[:, 0] = self.first_token(task)
         logits = self.decoder(tokens[:, :-1], enc.memory, enc.memory_padding)
+        if lc.get("restrict_vocabulary", True):  # softmax over the task's own tokens only
+            logits = logits.masked_fill(~self._task_vocabulary(task, logits.shape[-1], logits.device), float("-inf"))
         target = tokens[:, 1:]
         token_loss = F.cross_entropy(
             logits.float().reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=self.codec.pad,
@@ -268,19 +287,40 @@ class AVUnified(nn.Module):
             guide = guide.mean() if valid is None else (guide * valid).sum() / valid.sum().clamp_min(1)
             parts["guide"] = guide
             total = total + float(lc.get("guide", 0.5)) * guide
-        if task in MASK_TASKS and "mask_target" in batch:
+        if task in SEGMENT_TASKS and "segment_target" in batch and float(lc.get("segment", 0.0)) > 0:
+            seg = self._segment_loss(task, enc, batch)
+            parts["segment"] = seg
+            total = total + float(lc.get("segment", 0.0)) * seg
+        if task in MASK_HEAD_TASKS and "mask_target" in batch and float(lc.get("mask", 1.0)) > 0:
             mask_loss = self._mask_loss(task, enc, batch)
             parts["mask"] = mask_loss
             total = total + float(lc.get("mask", 1.0)) * mask_loss
         # detached tensors, not floats: no device synchronisation inside the step
         return total, {k: v.detach() for k, v in parts.items()}
 
+    def segment_logits(self, task: str, enc: Encoded) -> torch.Tensor:
+        """(B, T, K) scores of each segment against the task's class tokens (AVE: + background)."""
+        c = self.codec
+        ids = [*c.class_ids("ave"), c.background] if task == "ave" else list(c.class_ids("avss"))
+        emb = self.decoder.embed.weight[torch.tensor(ids, device=enc.audio.device)]
+        feats = self.segment_head(torch.cat([enc.audio, enc.visual], dim=-1))
+        return feats @ emb.t() / math.sqrt(self.d_model)
+
+    def _segment_loss(self, task: str, enc: Encoded, batch: Mapping[str, Any]) -> torch.Tensor:
+        logits = self.segment_logits(task, enc).float()
+        target = batch["segment_target"]
+        if task == "ave":  # one class per segment (28 = background)
+            return F.cross_entropy(logits.flatten(0, 1), target.flatten().long())
+        return F.binary_cross_entropy_with_logits(logits, target.float())  # AVSS: classes present per frame
+
     def _mask_loss(self, task: str, enc: Encoded, batch: Mapping[str, Any]) -> torch.Tensor:
         logits = self.mask_logits(task, enc).float()
         target = batch["mask_target"]
         valid = batch.get("mask_valid")
         if task == "avss":
-            loss = F.cross_entropy(logits.flatten(0, 1), target.flatten(0, 1).long(), reduction="none")
+            weight = torch.ones(logits.shape[2], device=logits.device)
+            weight[0] = float(self.loss_cfg.get("mask_background_weight", 1.0))
+            loss = F.cross_entropy(logits.flatten(0, 1), target.flatten(0, 1).long(), weight=weight, reduction="none")
             per_frame = loss.mean(dim=(1, 2)).view(target.shape[:2])
         else:
             binary = logits[:, :, 1] - logits[:, :, 0]
@@ -340,12 +380,18 @@ class AVUnified(nn.Module):
         return tuple(gate)
 
     def _vggss_heatmaps(self, decoded: list[dict[str, Any]], enc: Encoded) -> np.ndarray:
-        mode = self.decode_cfg.get("vggss_heatmap", "blend")
+        mode = self.decode_cfg.get("vggss_heatmap", "mask")
         prob = torch.sigmoid(enc.map_logits[:, 0].float())[:, None]
         attention = F.interpolate(prob, size=(MASK_SIZE, MASK_SIZE), mode="bilinear", align_corners=False)[:, 0]
         attention = attention.cpu().numpy()
         if mode == "map":
             return attention.astype(np.float32)
+        if mode == "mask":  # the sounding-object mask head, ties broken by the guidance map
+            logits = self.mask_logits("vggss", enc).float()
+            binary = (logits[:, :, 1] - logits[:, :, 0])[:, :1]
+            up = F.interpolate(torch.sigmoid(binary), size=(MASK_SIZE, MASK_SIZE), mode="bilinear",
+                               align_corners=False)[:, 0].cpu().numpy()
+            return (up + 1e-3 * attention).astype(np.float32)
         boxes = np.stack([P.boxes_to_heatmap(d["boxes"], MASK_SIZE) for d in decoded])
         if mode == "boxes":
             return boxes.astype(np.float32)
@@ -390,4 +436,5 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-__all__ = ["AVUnified", "Encoded", "build_model", "model_geometry", "count_parameters", "MASK_TASKS", "GUIDED_TASKS"]
+__all__ = ["AVUnified", "Encoded", "build_model", "model_geometry", "count_parameters", "MASK_TASKS", "GUIDED_TASKS",
+           "MASK_HEAD_TASKS", "SEGMENT_TASKS"]

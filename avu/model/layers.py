@@ -70,3 +70,23 @@ def conv_block(cin: int, cout: int, stride: int = 1, norm: str = "bn") -> nn.Seq
     """3x3 conv, normalisation, ReLU."""
     norm_layer = nn.BatchNorm2d(cout) if norm == "bn" else nn.GroupNorm(min(8, cout), cout)
     return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), norm_layer, nn.ReLU(inplace=True))
+
+
+class _GradScale(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, scale: float) -> torch.Tensor:
+        ctx.scale = scale
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        return grad * ctx.scale, None
+
+
+def grad_scale(x: torch.Tensor, scale: float) -> torch.Tensor:
+    """Identity forward; the backward gradient is multiplied by ``scale`` (0: stop-gradient)."""
+    if scale == 1.0:
+        return x
+    if scale == 0.0:
+        return x.detach()
+    return _GradScale.apply(x, scale)

@@ -5,7 +5,9 @@
   target of the guidance map (VGG-SS boxes, AVSBench masks);
 - ``mask_target``: (T, m, m) soft binary masks (S4/MS3) or majority-class maps (AVSS) at
   the mask head's resolution;
-- ``video_labels``: LLP weak labels.
+- ``video_labels``: LLP weak labels;
+- ``segment_target``: per-segment classes for the auxiliary segment classifier (AVE labels,
+  AVSS classes present per frame).
 """
 
 from __future__ import annotations
@@ -26,13 +28,16 @@ def train_targets(task: str, target: Mapping[str, Any], codec: TokenCodec, geome
     """Model-side targets of one training sample."""
     g, m = int(geometry["grid"]), int(geometry["mask"])
     out: dict[str, Any] = {"tokens": np.asarray(codec.encode(task, target), dtype=np.int64)}
-    if task == "llp":
+    if task == "ave":
+        out["segment_target"] = np.asarray(target["labels"], dtype=np.int64).reshape(-1)
+    elif task == "llp":
         out["video_labels"] = np.asarray(target["video_labels"], dtype=np.float32).reshape(-1)
     elif task == "vggss":
         gt_map = target.get("gt_map")
         if gt_map is None:
             gt_map = P.boxes_to_map(np.asarray(target["boxes"]).reshape(-1, 4))
         out["guide"] = _frames_fraction(np.asarray(gt_map)[None], g)
+        out["mask_target"] = _frames_fraction(np.asarray(gt_map)[None], m)
     elif task in ("avs_s4", "avs_ms3"):
         masks = np.asarray(target["masks"])
         out["guide"] = _frames_fraction(masks, g)
@@ -41,6 +46,13 @@ def train_targets(task: str, target: Mapping[str, Any], codec: TokenCodec, geome
         labels = np.asarray(target["labels"])
         out["guide"] = _frames_fraction(labels > 0, g)
         out["mask_target"] = np.stack([P.label_grid(f, m, len(codec.classes.avss) + 1) for f in labels])
+        n = len(codec.classes.avss)
+        present = np.zeros((labels.shape[0], n), dtype=np.float32)
+        for k, frame in enumerate(labels):
+            cls = np.unique(frame)
+            cls = cls[(cls > 0) & (cls <= n)]
+            present[k, cls - 1] = 1.0
+        out["segment_target"] = present
     if "mask_valid" in target:
         valid = np.asarray(target["mask_valid"], dtype=bool)
         out["mask_valid"] = valid

@@ -16,9 +16,9 @@ from avu.train.targets import random_target
 def test_vocabulary_is_one_deterministic_layout(codec):
     again = build_codec()
     assert again.vocab.tokens == codec.vocab.tokens
-    assert len(codec) == 481  # changes only with the codec settings or the class lists
+    assert len(codec) == 491  # changes only with the codec settings or the class lists
     groups = codec.describe()["groups"]
-    assert list(groups)[:6] == ["special", "task", "marker", "time", "coord", "run"]
+    assert list(groups)[:7] == ["special", "task", "marker", "time", "frame", "coord", "run"]
     assert groups["class:ave"][1] - groups["class:ave"][0] == 28  # background is "no span"
     assert groups["class:avss"][1] - groups["class:avss"][0] == 70  # background is the <background> marker
     assert groups["class:ans"][1] - groups["class:ans"][0] == 42
