@@ -77,6 +77,7 @@ def config_hash(cfg: DictConfig) -> str:
     """Hash of what defines a run's numbers: the composed config minus machine-specific paths."""
     c = OmegaConf.to_container(cfg, resolve=True)
     c.pop("paths", None)
+    c.pop("seed", None)  # one configuration, several seeds: the seed is recorded beside the hash
     (c.get("data") or {}).pop("root", None)
     (c.get("train") or {}).pop("progress", None)
     return sha256_json(c)
@@ -85,7 +86,7 @@ def config_hash(cfg: DictConfig) -> str:
 def run_dir_for(spec: RunSpec, settings: Settings, digest: str) -> Path:
     from avu.train.data import suite_fingerprint
 
-    key = sha256_json({"config": digest, "data": suite_fingerprint(settings.root)})[:12]
+    key = sha256_json({"config": digest, "seed": spec.seed, "data": suite_fingerprint(settings.root)})[:12]
     return settings.runs_dir / f"{spec.experiment}-{key}" / f"seed{spec.seed}"
 
 
