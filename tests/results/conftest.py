@@ -29,9 +29,9 @@ def refs() -> ReferenceResults:
 
 @pytest.fixture
 def ref_copy(tmp_path: Path) -> Path:
-    """A writable copy of reference_results/ (no ours/ files), leaderboards/ and the README."""
+    """A writable copy of reference_results/, leaderboards/ and the README."""
     root = tmp_path / "reference_results"
-    shutil.copytree(ROOT, root, ignore=shutil.ignore_patterns("ours", "__pycache__"))
+    shutil.copytree(ROOT, root, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(REPO / "leaderboards", tmp_path / "leaderboards")
     shutil.copy(REPO / "README.md", tmp_path / "README.md")
     return root

@@ -23,7 +23,7 @@ def test_stray_files_are_orphans(ref_copy: Path):
     (ref_copy / "published" / "flickr.yaml").write_text("entries: []\n")
     (ref_copy / "notes.txt").write_text("x\n")
     (ref_copy / "tables" / "main.yaml.bak").write_text("x\n")
-    (ref_copy / "ours" / "ave").mkdir(parents=True)
+    (ref_copy / "ours" / "ave").mkdir(parents=True, exist_ok=True)
     (ref_copy / "ours" / "ave" / "joint.json").write_text("{}\n")  # no data kind in the name
     assert sorted(Path(p).name for p in _orphans(ref_copy)) == ["flickr.yaml", "joint.json", "main.yaml.bak", "notes.txt"]
 
