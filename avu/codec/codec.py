@@ -432,5 +432,5 @@ def build_codec(settings: Mapping[str, Any] | CodecSettings | None = None,
 
 __all__ = [
     "FRAMES", "NAMESPACE", "MASK_SIZE", "CodecSettings", "ClassLists", "TokenCodec", "build_codec",
-    "default_class_lists", "class_token", "coord_token", "run_token", "task_token", "time_token",
+    "default_class_lists", "class_token", "coord_token", "frame_token", "run_token", "task_token", "time_token",
 ]

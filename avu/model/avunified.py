@@ -123,7 +123,7 @@ class AVUnified(nn.Module):
             key_dim=int(_get(scfg, "key_dim", 16)),
         )
         #: gradient from the spatial module (guidance map, mask head) into the audio encoder
-        self.audio_grad_to_spatial = float(_get(scfg, "audio_grad", 1.0))
+        self.audio_grad_to_spatial = float(_get(scfg, "audio_grad", 0.0))
         self.temporal = MultiScaleTemporal(
             d, heads, tuple(_get(tcfg, "scales", (1, 2, 4))), int(_get(tcfg, "depth", 1)),
             dropout=dropout, enabled=bool(_get(tcfg, "enabled", True)),
@@ -358,8 +358,14 @@ class AVUnified(nn.Module):
         if task == "llp":
             frame_prob, head_global = self.parsing(enc.audio, enc.visual)
             out = codec_payloads.llp_payload(decoded, frame_prob.float().cpu().numpy())
-            if dc.get("llp_global", "tokens") == "head":
-                out["global_prob"] = head_global.float().cpu().numpy()
+            mode = dc.get("llp_global", "head")
+            head = head_global.float().cpu().numpy()
+            if mode == "head":
+                out["global_prob"] = head
+            elif mode == "union":  # a class is on when the decoder names it or the head scores it >= 0.5
+                out["global_prob"] = np.maximum(out["global_prob"], head)
+            elif mode != "tokens":
+                raise ValueError(f"model.decode.llp_global must be tokens|head|union, got {mode!r}")
             return out
         if task == "vggss":
             return {"heatmaps": self._vggss_heatmaps(decoded, enc)}
@@ -374,13 +380,13 @@ class AVUnified(nn.Module):
         return {"logits": up.cpu().numpy().astype(np.float32)}
 
     def _gated(self) -> tuple[str, ...]:
-        gate = self.decode_cfg.get("mask_gate", ("avs_ms3", "avss"))
+        gate = self.decode_cfg.get("mask_gate", ("avss",))
         if isinstance(gate, bool):  # true: every mask task
             return MASK_TASKS if gate else ()
         return tuple(gate)
 
     def _vggss_heatmaps(self, decoded: list[dict[str, Any]], enc: Encoded) -> np.ndarray:
-        mode = self.decode_cfg.get("vggss_heatmap", "mask")
+        mode = self.decode_cfg.get("vggss_heatmap", "map")
         prob = torch.sigmoid(enc.map_logits[:, 0].float())[:, None]
         attention = F.interpolate(prob, size=(MASK_SIZE, MASK_SIZE), mode="bilinear", align_corners=False)[:, 0]
         attention = attention.cpu().numpy()

@@ -119,7 +119,12 @@ class ViTBackbone(nn.Module):
     def forward(self, frames: torch.Tensor) -> tuple[torch.Tensor, None]:
         x = self.net._process_input(self.norm(frames))
         cls = self.net.class_token.expand(x.shape[0], -1, -1).to(x.dtype)
-        x = self.net.encoder(torch.cat([cls, x], dim=1))[:, 1:]
+        enc = self.net.encoder
+        # torchvision's Encoder adds its fp32 position embedding, which turns the residual stream
+        # into fp32 under autocast; cast it so the stream stays in the compute dtype (bf16 on GPU:
+        # half the memory traffic of the fused residual / LayerNorm kernels)
+        x = torch.cat([cls, x], dim=1) + enc.pos_embedding.to(x.dtype)
+        x = enc.ln(enc.layers(enc.dropout(x)))[:, 1:]
         n = frames.shape[-1] // self.stride
         x = self.proj(x)
         return x.transpose(1, 2).reshape(x.shape[0], -1, frames.shape[-2] // self.stride, n), None

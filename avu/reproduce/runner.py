@@ -20,7 +20,7 @@ from avu.benchmarks import dataset_dir, get_spec
 from avu.errors import AvuInputError
 from avu.evaluators.base import Evaluator
 from avu.provenance import sha256_json
-from avu.reproduce.plan import RunSpec
+from avu.reproduce.plan import SINGLE_TASK_STEPS_SMALL, RunSpec
 
 RESULTS = "results.json"
 
@@ -64,7 +64,12 @@ def compose_config(spec: RunSpec, settings: Settings) -> DictConfig:
 
     data = ["data=real", f"data.root={settings.data_root}"] if settings.data_root is not None else \
         [f"data={settings.size}", f"data.root={settings.suite}"]
-    overrides = [f"experiment={spec.experiment}", f"seed={spec.seed}", *data, *spec.overrides, *settings.overrides]
+    matched = []
+    if spec.configuration == "single" and settings.data_root is None and settings.size == "small":
+        (benchmark,) = spec.benchmarks
+        matched = [f"train.steps={SINGLE_TASK_STEPS_SMALL[benchmark]}"]
+    overrides = [f"experiment={spec.experiment}", f"seed={spec.seed}", *data, *matched, *spec.overrides,
+                 *settings.overrides]
     try:
         with initialize_config_module("avu.conf", version_base="1.3"):
             return compose("config", overrides=overrides)

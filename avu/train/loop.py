@@ -12,7 +12,6 @@ import os
 import random
 import signal
 import time
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -46,7 +45,9 @@ def _container(cfg: Any) -> dict[str, Any]:
 def config_identity(cfg: Mapping[str, Any]) -> str:
     c = _container(cfg)
     ident = {k: c.get(k) for k in IDENTITY_KEYS}
-    ident["data"] = {k: v for k, v in (ident["data"] or {}).items() if k not in ("generate",)}
+    # decoding settings act at inference only: a finished run can be re-evaluated with others
+    ident["model"] = {k: v for k, v in (ident["model"] or {}).items() if k != "decode"}
+    ident["data"] = {k: v for k, v in (ident["data"] or {}).items() if k not in ("generate", "eval_split")}
     ident["train"] = {k: c["train"].get(k) for k in IDENTITY_TRAIN_KEYS}
     return provenance.sha256_json(ident)
 

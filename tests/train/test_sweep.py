@@ -54,6 +54,7 @@ def test_multirun_over_seeds_aggregates(tiny_root, tmp_path):
          "train=smoke", f"paths.runs={tmp_path}", "seed=0,1"],
         capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    summary = json.loads((tmp_path / "multirun" / "ave" / "sweep_summary.json").read_text())
+    (path,) = (tmp_path / "multirun").glob("*/sweep_summary.json")
+    summary = json.loads(path.read_text())
     (group,) = summary["groups"].values()
     assert sorted(group["seeds"]) == [0, 1] and group["metrics"]["ave/accuracy"]["n"] == 2

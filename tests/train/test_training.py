@@ -99,6 +99,15 @@ def test_changed_config_does_not_resume_silently(smoke_run):
         run(changed, run_dir)
 
 
+def test_decode_settings_do_not_block_re_evaluation(smoke_run):
+    """Decoding acts at inference only: a finished run is re-evaluated under other settings."""
+    cfg, run_dir, _ = smoke_run
+    changed = cfg.copy()
+    changed.model.decode.llp_global = "tokens"
+    again = run(changed, run_dir)
+    assert again["run"]["resumed_from_step"] == cfg.train.steps
+
+
 def test_sigkill_then_resume_equals_an_uninterrupted_run(smoke_run, tiny_root, tmp_path):
     """Killed with SIGKILL after step 5 (last checkpoint: step 3), rerun: identical weights and metrics."""
     cfg, ref_dir, ref_doc = smoke_run

@@ -1,0 +1,1 @@
+"""Hydra config group (a package so that wheels ship its YAML files)."""

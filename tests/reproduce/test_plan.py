@@ -1,0 +1,46 @@
+"""Which runs a table needs and how each is configured (composition only, nothing trains)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from avu import BENCHMARK_IDS
+from avu.reproduce.plan import SINGLE_TASK_STEPS_SMALL, runs_for
+from avu.reproduce.runner import Settings, compose_config, config_hash
+
+
+def _settings(size: str = "small", data_root: Path | None = None, overrides: tuple[str, ...] = ()) -> Settings:
+    return Settings(data_root=data_root, suite=Path("/data/suite"), size=size, runs_dir=Path("/runs"),
+                    overrides=overrides)
+
+
+def test_single_is_one_run_per_benchmark_and_joint_one_run():
+    specs = runs_for(["joint", "single"], list(BENCHMARK_IDS), seeds=[0, 1])
+    assert len(specs) == 2 * (1 + len(BENCHMARK_IDS))
+    assert {s.experiment for s in specs if s.configuration == "single"} == set(BENCHMARK_IDS)
+    assert all(len(s.benchmarks) == 1 for s in specs if s.configuration == "single")
+
+
+def test_single_runs_on_the_small_suite_get_the_joint_share_of_steps():
+    (ave,) = [s for s in runs_for(["single"], ["ave"], [0])]
+    cfg = compose_config(ave, _settings())
+    assert cfg.train.steps == SINGLE_TASK_STEPS_SMALL["ave"] and list(cfg.tasks) == ["ave"]
+    joint = compose_config(runs_for(["joint"], list(BENCHMARK_IDS), [0])[0], _settings())
+    assert joint.train.steps == 2400  # the matched numbers are shares of this
+    assert abs(sum(SINGLE_TASK_STEPS_SMALL.values()) - joint.train.steps) <= len(BENCHMARK_IDS)  # rounding
+
+
+def test_user_overrides_win_and_other_data_keep_the_train_config():
+    (ave,) = runs_for(["single"], ["ave"], [0])
+    assert compose_config(ave, _settings(overrides=("train.steps=7",))).train.steps == 7
+    assert compose_config(ave, _settings(size="tiny")).train.steps == 2400
+    assert compose_config(ave, _settings(data_root=Path("/real"))).train.steps == 2400
+
+
+def test_config_hash_ignores_paths_and_seed_not_settings():
+    (ave0,) = runs_for(["single"], ["ave"], [0])
+    (ave1,) = runs_for(["single"], ["ave"], [1])
+    a = compose_config(ave0, _settings())
+    b = compose_config(ave1, Settings(None, Path("/elsewhere"), "small", Path("/other")))
+    assert config_hash(a) == config_hash(b)
+    assert config_hash(a) != config_hash(compose_config(ave0, _settings(overrides=("train.lr=0.002",))))
