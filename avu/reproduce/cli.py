@@ -311,7 +311,24 @@ def _transfer(args: argparse.Namespace, out: Path) -> int:
         matrix[(b, a)] = o.metrics(a)[primary[a]] - alone[a]
     fileio.write_json(out / "transfer.json", {"alone": alone, "delta": {f"{a}->{b}": v for (a, b), v in matrix.items()},
                                                "runs": report.runs_index(outcomes)})
+    fileio.write_text(out / "transfer.md", transfer_markdown(alone, matrix, primary, settings.data_kind))
     if not args.no_figures:
         figures.transfer_matrix(matrix, out / "figures" / "transfer_matrix.png")
-    print(f"avu.reproduce: wrote {out / 'transfer.json'}")
+    print(transfer_markdown(alone, matrix, primary, settings.data_kind))
+    print(f"avu.reproduce: wrote {out / 'transfer.json'} and {out / 'transfer.md'}")
     return 0
+
+
+def transfer_markdown(alone: dict[str, float], matrix: dict[tuple[str, str], float], primary: dict[str, str],
+                      data_kind: str) -> str:
+    """Rows: the task trained together with; columns: the task evaluated; cells: change in points."""
+    from tabulate import tabulate
+
+    tasks = list(alone)
+    rows = [[a, *("" if a == b else f"{matrix[(a, b)]:+.2f}" if (a, b) in matrix else "n/a" for b in tasks)]
+            for a in tasks]
+    head = (f"# Inter-task transfer ({data_kind} data)\n\nEach cell: the primary metric of the column's "
+            "benchmark when trained together with the row's benchmark, minus trained alone (points).\n\n")
+    alone_row = [["alone", *(f"{alone[b]:.2f} ({primary[b]})" for b in tasks)]]
+    return head + tabulate(alone_row + rows, headers=["trained with \\ evaluated on", *tasks],
+                           tablefmt="github") + "\n"

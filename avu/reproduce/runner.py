@@ -65,9 +65,11 @@ def compose_config(spec: RunSpec, settings: Settings) -> DictConfig:
     data = ["data=real", f"data.root={settings.data_root}"] if settings.data_root is not None else \
         [f"data={settings.size}", f"data.root={settings.suite}"]
     matched = []
-    if spec.configuration == "single" and settings.data_root is None and settings.size == "small":
-        (benchmark,) = spec.benchmarks
-        matched = [f"train.steps={SINGLE_TASK_STEPS_SMALL[benchmark]}"]
+    if settings.data_root is None and settings.size == "small" and (
+            spec.configuration == "single" or spec.configuration.startswith("pair_")):
+        # single: its task's share of the joint run; a transfer pair: the sum of its two tasks'
+        # shares, so each task of the pair gets about as many updates as when trained alone
+        matched = [f"train.steps={sum(SINGLE_TASK_STEPS_SMALL[b] for b in spec.benchmarks)}"]
     overrides = [f"experiment={spec.experiment}", f"seed={spec.seed}", *data, *matched, *spec.overrides,
                  *settings.overrides]
     try:

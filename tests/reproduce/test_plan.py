@@ -44,3 +44,26 @@ def test_config_hash_ignores_paths_and_seed_not_settings():
     b = compose_config(ave1, Settings(None, Path("/elsewhere"), "small", Path("/other")))
     assert config_hash(a) == config_hash(b)
     assert config_hash(a) != config_hash(compose_config(ave0, _settings(overrides=("train.lr=0.002",))))
+
+
+def test_transfer_pairs_get_the_sum_of_their_tasks_steps():
+    from avu.reproduce.plan import transfer_runs
+
+    pairs = transfer_runs(list(BENCHMARK_IDS), seed=0)
+    assert len(pairs) == 21 and len({p.benchmarks for p in pairs}) == 21
+    ave_llp = next(p for p in pairs if p.benchmarks == ("ave", "llp"))
+    cfg = compose_config(ave_llp, _settings())
+    assert list(cfg.tasks) == ["ave", "llp"]
+    assert cfg.train.steps == SINGLE_TASK_STEPS_SMALL["ave"] + SINGLE_TASK_STEPS_SMALL["llp"]
+    assert compose_config(ave_llp, _settings(size="tiny")).train.steps == 2400
+
+
+def test_transfer_markdown_rows_are_the_partner_and_columns_the_evaluated_task():
+    from avu.reproduce.cli import transfer_markdown
+
+    text = transfer_markdown({"ave": 50.0, "llp": 10.0}, {("ave", "llp"): 1.5, ("llp", "ave"): -2.0},
+                             {"ave": "accuracy", "llp": "segment_audio"}, "generated")
+    rows = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:4]]
+            for line in text.splitlines() if line.startswith("| ") and "---" not in line}
+    assert rows["ave"] == ["", "+1.50"] and rows["llp"] == ["-2.00", ""]
+    assert rows["alone"] == ["50.00 (accuracy)", "10.00 (segment_audio)"]
