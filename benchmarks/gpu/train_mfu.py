@@ -48,10 +48,10 @@ def compose(model: str, extra: list[str]):
         return hydra_compose("config", overrides=[f"model={model}", *extra])
 
 
-def compiled(model: torch.nn.Module, scope: str):
-    """The callable that computes the loss with torch.compile applied."""
+def compiled(model: torch.nn.Module, scope: str, mode: str | None = None):
+    """The callable that computes the loss with torch.compile applied (``mode``: torch.compile's)."""
     if scope == "full":
-        return torch.compile(model)
+        return torch.compile(model, mode=mode)
     from torchvision.models.vision_transformer import EncoderBlock
 
     from avu.model.audio import AudioCNN
@@ -61,7 +61,7 @@ def compiled(model: torch.nn.Module, scope: str):
     regions = (EncoderBlock, Block, AudioCNN)
     for module in model.modules():
         if isinstance(module, regions):
-            module.compile()  # in place; identical blocks share one compiled graph
+            module.compile(mode=mode)  # in place; identical blocks share one compiled graph
     return model
 
 
@@ -105,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--compile-scope", default="regional", choices=["regional", "full"],
                    help="regional: compile each transformer/ViT block and the conv encoders in place (one "
                         "compilation per distinct block, short compile times); full: torch.compile(model)")
+    p.add_argument("--compile-mode", default=None,
+                   choices=["default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"],
+                   help="torch.compile mode (default: torch's default)")
     p.add_argument("--override", action="append", default=[], help="extra Hydra override, e.g. model.decoder.depth=4")
     p.add_argument("--output", type=Path, default=Path("train_mfu.json"))
     p.add_argument("--smoke", action="store_true", help="CPU, tiny model, batch 2, one step (tests the script)")
@@ -155,12 +158,13 @@ def main(argv: list[str] | None = None) -> int:
         "cudnn": torch.backends.cudnn.version() if device.type == "cuda" else None,
         "model": args.model, "task": args.task, "batch_size": args.batch_size, "dtype": "bf16" if amp else "fp32",
         "parameters": count_parameters(model), "frames_per_clip": int(batch["frames"].shape[1]) if "frames" in batch else None,
-        "flops_per_step": flops, "peak_flops": peak, "modes": {},
+        "flops_per_step": flops, "peak_flops": peak,
+        "compile_scope": args.compile_scope, "compile_mode": args.compile_mode, "modes": {},
     }
     for mode in [m for m in ("eager", "compile") if m in args.modes]:  # compile works in place: eager first
         try:
             t0 = time.perf_counter()
-            step = eager if mode == "eager" else make_step(compiled(model, args.compile_scope))
+            step = eager if mode == "eager" else make_step(compiled(model, args.compile_scope, args.compile_mode))
             if device.type == "cuda":
                 torch.cuda.reset_peak_memory_stats(device)
             times = time_steps(step, batch, args.steps, args.warmup, device)
