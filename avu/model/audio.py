@@ -7,50 +7,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-import math
-
 import torch
+import torchaudio
 from torch import nn
 
 from avu.model.layers import conv_block
-
-try:  # torchaudio is the reference front end; the fallback computes the same power mel spectrogram
-    import torchaudio
-except ImportError:  # pragma: no cover - torchaudio is a dependency
-    torchaudio = None
-
-
-def htk_mel_filterbank(n_freqs: int, n_mels: int, sample_rate: int, f_min: float = 0.0,
-                       f_max: float | None = None) -> torch.Tensor:
-    """(n_freqs, n_mels) triangular HTK-mel filters, no normalisation (torchaudio's defaults)."""
-    f_max = sample_rate / 2 if f_max is None else f_max
-    freqs = torch.linspace(0, sample_rate // 2, n_freqs, dtype=torch.float64)
-
-    def to_mel(f: float) -> float:
-        return 2595.0 * math.log10(1.0 + f / 700.0)
-
-    m_pts = torch.linspace(to_mel(f_min), to_mel(f_max), n_mels + 2, dtype=torch.float64)
-    f_pts = 700.0 * (10 ** (m_pts / 2595.0) - 1.0)
-    f_diff = f_pts[1:] - f_pts[:-1]
-    slopes = f_pts[None, :] - freqs[:, None]
-    down = -slopes[:, :-2] / f_diff[:-1]
-    up = slopes[:, 2:] / f_diff[1:]
-    return torch.clamp(torch.minimum(down, up), min=0.0).float()
-
-
-class _StftMel(nn.Module):
-    """Power mel spectrogram from torch.stft (used when torchaudio is unavailable)."""
-
-    def __init__(self, sample_rate: int, n_fft: int, hop: int, n_mels: int) -> None:
-        super().__init__()
-        self.n_fft, self.hop = n_fft, hop
-        self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
-        self.register_buffer("fb", htk_mel_filterbank(n_fft // 2 + 1, n_mels, sample_rate), persistent=False)
-
-    def forward(self, wave: torch.Tensor) -> torch.Tensor:
-        spec = torch.stft(wave, self.n_fft, self.hop, window=self.window, center=True, pad_mode="reflect",
-                          return_complex=True).abs() ** 2
-        return torch.matmul(spec.transpose(-1, -2), self.fb).transpose(-1, -2)
 
 
 class LogMel(nn.Module):
@@ -60,12 +21,9 @@ class LogMel(nn.Module):
                  segments: int = 10) -> None:
         super().__init__()
         self.sample_rate, self.hop, self.segments = sample_rate, hop, segments
-        if torchaudio is not None:
-            self.mel = torchaudio.transforms.MelSpectrogram(
-                sample_rate=sample_rate, n_fft=n_fft, hop_length=hop, n_mels=n_mels, power=2.0, center=True,
-            )
-        else:  # pragma: no cover
-            self.mel = _StftMel(sample_rate, n_fft, hop, n_mels)
+        self.mel = torchaudio.transforms.MelSpectrogram(
+            sample_rate=sample_rate, n_fft=n_fft, hop_length=hop, n_mels=n_mels, power=2.0, center=True,
+        )
         self.frames_per_segment = sample_rate // hop
 
     @torch.no_grad()

@@ -1,20 +1,11 @@
-"""The log-mel front end: torchaudio and the torch.stft fallback agree; clips are cut into
-whole-second segments (one-frame tasks get the whole clip as one segment)."""
+"""The log-mel front end cuts clips into whole-second segments (one-frame tasks get the whole
+clip as one segment)."""
 
 from __future__ import annotations
 
 import torch
 
-from avu.model.audio import LogMel, _StftMel
-
-
-def test_fallback_matches_torchaudio():
-    front = LogMel(16000, n_fft=512, hop=640, n_mels=40)
-    wave = torch.randn(2, 32000, generator=torch.Generator().manual_seed(0))
-    ref = front.mel(wave)
-    alt = _StftMel(16000, 512, 640, 40)(wave)
-    assert ref.shape == alt.shape
-    assert float((ref - alt).abs().max() / ref.abs().max()) < 1e-5
+from avu.model.audio import LogMel
 
 
 def test_segments():
