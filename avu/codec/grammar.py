@@ -11,7 +11,7 @@ from typing import Iterable
 
 import numpy as np
 
-from avu.codec.codec import FRAMES, TokenCodec
+from avu.codec.codec import FRAMES, NAMESPACE, TokenCodec
 
 DONE = ("done",)
 
@@ -31,7 +31,7 @@ class Grammar:
         self._frame = [c.f(k) for k in range(self.T)]
         self._coords = list(c.vocab.ranges["coord"])
         self._runs = list(c.vocab.ranges["run"])
-        self._ns = {"ave": "ave", "llp": "llp", "avss": "avss", "avqa": "ans"}.get(task)
+        self._ns = NAMESPACE.get(task)
         self._classes = list(c.class_ids(self._ns)) if self._ns else []
 
     # -- public -------------------------------------------------------------------------------
@@ -192,7 +192,7 @@ def task_vocabulary(codec: TokenCodec, task: str, form: str | None = None) -> np
     form = form or c.form(task)
     T = FRAMES[task]
     ids: list[int] = [c.eos]
-    ns = {"ave": "ave", "llp": "llp", "avss": "avss", "avqa": "ans"}.get(task)
+    ns = NAMESPACE.get(task)
     if ns:
         ids += list(c.class_ids(ns))
     if task == "ave" or (task == "llp" and form == "dense"):

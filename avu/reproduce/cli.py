@@ -311,10 +311,11 @@ def _transfer(args: argparse.Namespace, out: Path) -> int:
         matrix[(b, a)] = o.metrics(a)[primary[a]] - alone[a]
     fileio.write_json(out / "transfer.json", {"alone": alone, "delta": {f"{a}->{b}": v for (a, b), v in matrix.items()},
                                                "runs": report.runs_index(outcomes)})
-    fileio.write_text(out / "transfer.md", transfer_markdown(alone, matrix, primary, settings.data_kind))
+    text = transfer_markdown(alone, matrix, primary, settings.data_kind)
+    fileio.write_text(out / "transfer.md", text)
     if not args.no_figures:
         figures.transfer_matrix(matrix, out / "figures" / "transfer_matrix.png")
-    print(transfer_markdown(alone, matrix, primary, settings.data_kind))
+    print(text)
     print(f"avu.reproduce: wrote {out / 'transfer.json'} and {out / 'transfer.md'}")
     return 0
 
