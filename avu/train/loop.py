@@ -251,7 +251,7 @@ def _run(cfg: Mapping[str, Any], tcfg: Mapping[str, Any], run_dir: Path, info: D
                 running[key] = v if key not in running else 0.9 * running[key] + 0.1 * v
             bar.update()
             if progress and step % 10 == 0:
-                bar.set_postfix(task=task, loss=f"{float(loss):.3f}")
+                bar.set_postfix(task=task, loss=f"{float(loss.detach()):.3f}")
             if info.main and (step % log_every == 0 or step == steps):
                 line = {"step": step, "lr": scheduler.get_last_lr()[0], "elapsed_s": round(time.perf_counter() - t_train, 2),
                         **{k: round(float(v), 5) for k, v in sorted(running.items())}}
@@ -287,7 +287,8 @@ def _run(cfg: Mapping[str, Any], tcfg: Mapping[str, Any], run_dir: Path, info: D
             seed=seed, config=_container(cfg), config_identity=identity,
             data={"root": str(root), "fingerprint": suite_fingerprint(root),
                   "manifest_hashes": {t: r["manifest_hash"] for t, r in results.items()}},
-            torch_threads=torch.get_num_threads()),
+            torch_threads=torch.get_num_threads(),
+            platform=provenance.compute_platform() if info.device.type == "cpu" else str(info.device)),
     }
     if info.main:
         fileio.write_json(run_dir / RESULTS, doc)
