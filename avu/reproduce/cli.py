@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pin", action="store_true", help="store these results as pinned (reference_results/ours)")
     p.add_argument("--bootstrap", type=int, default=1000, help="paired-bootstrap resamples (ablation)")
     p.add_argument("--no-figures", action="store_true", help="skip the pictures")
+    p.add_argument("--configurations", default=None, metavar="A,B",
+                   help="ablation tables: only these columns (default: all; the baseline is always run)")
     p.add_argument("--jobs", type=int, default=1,
                    help="training runs side by side (processes; each uses train.threads threads)")
     return p
@@ -198,10 +200,10 @@ def _main(args: argparse.Namespace) -> int:
         print(render.render_markdown(table, comparisons))
         return 1 if any_failed(comparisons) else 0
 
+    configurations = _configurations(args, table)
+    seeds = _seeds(args.seeds)
     settings = _settings(args)
     ensure_suite(settings)
-    seeds = _seeds(args.seeds)
-    configurations = [c.id for c in table.configurations] if table.kind == "ablation" else [table.configuration]
     outcomes = train_all(plan.runs_for(configurations, benchmarks, seeds), settings, args.jobs)
     results = aggregate(outcomes, settings)
     fileio.write_json(out / "runs.json", report.runs_index(outcomes))
@@ -238,6 +240,19 @@ def _main(args: argparse.Namespace) -> int:
         print("avu.reproduce: run `python -m avu.leaderboard` to refresh the leaderboards")
         return 0
     return 1 if any_failed(comparisons + regressions) else 0
+
+
+def _configurations(args: argparse.Namespace, table) -> list[str]:
+    if table.kind != "ablation":
+        return [table.configuration]
+    known = [c.id for c in table.configurations]
+    if args.configurations is None:
+        return known
+    wanted = [c.strip() for c in args.configurations.split(",") if c.strip()]
+    unknown = [c for c in wanted if c not in known]
+    if unknown:
+        raise AvuInputError(None, "--configurations", f"unknown {', '.join(unknown)}; known: {', '.join(known)}")
+    return [c for c in known if c in wanted or c == table.baseline]
 
 
 def pinned_intervals(pinned, baseline: str) -> dict:
