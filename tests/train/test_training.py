@@ -72,7 +72,7 @@ def test_run_writes_results_with_provenance(smoke_run):
 def test_prediction_files_evaluate_to_the_same_numbers(smoke_run, tiny_root, bench):
     """The written prediction file, read back by the benchmark's reader, gives the metrics
     the run reported (evaluated in memory while predicting)."""
-    from avu.evaluate import evaluate_file
+    from avu.scoring import evaluate_file
     from avu.train.predict import load_references
 
     _, run_dir, doc = smoke_run
