@@ -236,10 +236,29 @@ def _main(args: argparse.Namespace) -> int:
         for key, result in results.items():
             if table.kind == "ablation" and key in intervals:  # the interval against the baseline travels along
                 result = replace(result, extras={**result.extras, f"vs_{table.baseline}": intervals[key].as_dict()})
-            print(f"avu.reproduce: pinned {refs.save_ours(result)}")
+            print(f"avu.reproduce: pinned {refs.save_ours(merge_with_pinned(result, refs))}")
         print("avu.reproduce: run `python -m avu.leaderboard` to refresh the leaderboards")
         return 0
     return 1 if any_failed(comparisons + regressions) else 0
+
+
+def merge_with_pinned(result, refs):
+    """``result`` plus the seeds of its pinned counterpart that it did not re-run, when both come
+    from the same configuration and data (an ablation pinned with seed 0 keeps the main table's
+    seeds 1 and 2 of the shared joint runs); otherwise ``result`` alone replaces the pin."""
+    from avu.results.load import OursResult
+
+    pinned = refs.ours(result.benchmark, result.configuration, result.data)
+    same = pinned is not None and all(pinned.provenance.get(k) == result.provenance.get(k)
+                                      for k in ("config_hash", "data_manifest_hash"))
+    if not same or set(pinned.seeds) <= set(result.seeds):
+        return result
+    runs = {s: {m: pinned.metrics[m].values[i] for m in pinned.metrics} for i, s in enumerate(pinned.seeds)}
+    for i, s in enumerate(result.seeds):
+        runs[s] = {m: result.metrics[m].values[i] for m in result.metrics}
+    return OursResult.from_seed_runs(result.benchmark, result.configuration, runs, protocol=result.protocol,
+                                     annotation_version=result.annotation_version, provenance=result.provenance,
+                                     split=result.split, notes=result.notes, extras={**pinned.extras, **result.extras})
 
 
 def _configurations(args: argparse.Namespace, table) -> list[str]:

@@ -70,3 +70,14 @@ def test_on_another_platform_the_mean_is_held_to_the_tolerance(refs, pinned):
     assert [c.status for c in result] == [Status.PASS] and "exactly" not in result[0].reason
     far = _rerun(pinned, {0: value + 50.0}, platform="another machine")
     assert [c.status for c in check_against_pinned([far], refs)] == [Status.FAIL]
+
+
+def test_pinning_fewer_seeds_keeps_the_other_pinned_seeds(refs, pinned):
+    from avu.reproduce.cli import merge_with_pinned
+
+    metric = next(iter(pinned.metrics))
+    seed0 = _rerun(pinned, {0: dict(zip(pinned.seeds, pinned.metrics[metric].values))[0]})
+    merged = merge_with_pinned(seed0, refs)
+    assert merged.seeds == pinned.seeds and merged.metrics[metric].values == pinned.metrics[metric].values
+    other = _rerun(pinned, {0: 1.0}, config_hash="another configuration")
+    assert merge_with_pinned(other, refs).seeds == (0,)  # another configuration replaces the pin
