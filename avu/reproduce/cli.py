@@ -275,9 +275,10 @@ def _configurations(args: argparse.Namespace, table) -> list[str]:
 
 
 def pinned_intervals(pinned, baseline: str) -> dict:
-    """(benchmark, configuration) -> (lo, hi) of the paired-bootstrap interval pinned beside a result."""
+    """(benchmark, configuration) -> (lo, hi, estimate) of the paired-bootstrap interval pinned beside a result."""
     key = f"vs_{baseline}"
-    return {k: (r.extras[key]["lo"], r.extras[key]["hi"]) for k, r in pinned.items() if key in r.extras}
+    return {k: (r.extras[key]["lo"], r.extras[key]["hi"], r.extras[key]["estimate"])
+            for k, r in pinned.items() if key in r.extras}
 
 
 def _regression_text(regressions) -> str:

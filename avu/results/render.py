@@ -194,8 +194,12 @@ def ablation_grid(
                 if config.id != table.baseline and base_stats is not None:
                     cell["delta"] = stats.mean - base_stats.mean
                     if intervals and (row.benchmark, config.id) in intervals:
-                        lo, hi = intervals[(row.benchmark, config.id)]
+                        # (lo, hi) or (lo, hi, estimate): a pinned interval was measured on the seeds of
+                        # that run, so its own estimate is the delta to show beside it
+                        lo, hi, *estimate = intervals[(row.benchmark, config.id)]
                         cell["interval"] = [float(lo), float(hi)]
+                        if estimate:
+                            cell["delta"] = float(estimate[0])
             cells[config.id] = cell
         grid.append({"benchmark": row.benchmark, "metric": row.metric, "cells": cells})
     return grid
