@@ -21,6 +21,7 @@ COMMANDS = {
     "data": ("avu.data.cli", "generate the embedded suite (synth), render examples (show)"),
     "manifest": ("avu.data.manifest", "build or check the manifests of the real test splits"),
     "profile": ("avu.profile.cli", "time a model: throughput, latency, FLOPs, MFU, memory, energy"),
+    "explore": ("avu.explore.cli", "write a static site to browse a report's or a result's samples"),
 }
 
 
