@@ -130,7 +130,7 @@ def results_overview(runs: list[Scored]) -> dict[str, Any]:
     for name in names:
         values = [r.result.metrics.get(name) for r in runs]
         info = type(runs[0].evaluator).metrics.get(name)
-        rows.append({"name": name, "values": values, "description": info.description if info else "",
+        rows.append({"name": name, "per_run": values, "description": info.description if info else "",
                      "delta": values[1] - values[0] if len(values) == 2 and None not in values else None})
     return {"mode": "results", "runs": [_run_summary(r) for r in runs], "metric_rows": rows,
             "report": None, "figures": [], "baseline_rule": None}
