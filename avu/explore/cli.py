@@ -36,13 +36,7 @@ def run(args: argparse.Namespace) -> int:
     if (args.report is None) == (not args.result):
         raise AvuInputError(None, "report", "give a report folder or --result FILE (once or twice), not both")
     if args.report is not None:
-        rep = inputs.report(args.report, args.data_root)
-        out = args.out or args.report
-        groups = {b: [s] for b, s in rep.runs.items()}
-        read = [s.predictions for s in rep.runs.values()] + [args.report / f"{rep.table_name}.json"]
-        site.check_outputs(out, read)
-        title = (rep.table or {}).get("title", rep.table_name)
-        index = site.build(out, title, groups, site.report_overview(rep, out), args.workers)
+        index = report_site(args.report, args.data_root, args.out, args.workers)
     else:
         runs = inputs.evaluate_results(args.result, args.data_root, args.annotations, args.label)
         out = args.out or Path("reports") / f"explore-{runs[0].benchmark}"
@@ -51,6 +45,20 @@ def run(args: argparse.Namespace) -> int:
         index = site.build(out, title, {runs[0].benchmark: runs}, site.results_overview(runs), args.workers)
     print(f"avu explore: wrote {index} in {time.perf_counter() - t0:.1f} s (open it in a browser: {index.resolve().as_uri()})")
     return 0
+
+
+def report_site(folder: Path, data_root: Path | None = None, out: Path | None = None,
+                workers: int | None = None) -> Path:
+    """The site of a reproducer report folder (written into it unless ``out``); returns index.html."""
+    from avu.explore import inputs, site
+
+    _single_thread_torch()
+    rep = inputs.report(folder, data_root)
+    out = out or folder
+    read = [s.predictions for s in rep.runs.values()] + [folder / f"{rep.table_name}.json", folder / "runs.json"]
+    site.check_outputs(out, read + rep.figures)
+    title = (rep.table or {}).get("title", rep.table_name)
+    return site.build(out, title, {b: [s] for b, s in rep.runs.items()}, site.report_overview(rep, out), workers)
 
 
 def _single_thread_torch() -> None:

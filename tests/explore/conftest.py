@@ -1,6 +1,6 @@
 """Prediction files and result files on the tiny generated suite, written once per session.
 
-Two fake-but-valid "models" per benchmark: the suite's prior and chance predictions
+Three fake-but-valid "models" per benchmark: the suite's oracle, prior and chance predictions
 (`avu.data.synth.baselines`), written in the documented formats and scored with ``avu evaluate``.
 A report folder made of them (runs.json -> results.json -> prediction files) stands in for a
 reproducer run of all seven benchmarks.
@@ -19,7 +19,7 @@ from avu import BENCHMARK_IDS
 from avu.benchmarks import dataset_dir, get_spec
 from tests.helpers.cli import run_cli
 
-KINDS = ("prior", "chance")
+KINDS = ("oracle", "prior", "chance")
 
 
 @contextlib.contextmanager
@@ -55,7 +55,7 @@ def write_predictions(path: Path, benchmark: str, ids: list[str], payload: dict)
 
 @pytest.fixture(scope="session")
 def scored(tiny_suite: Path, tmp_path_factory) -> dict[str, dict[str, Path]]:
-    """{benchmark: {kind: result file}} (``avu evaluate --output``) for the prior and chance predictions."""
+    """{benchmark: {kind: result file}} (``avu evaluate --output``) for the oracle, prior and chance predictions."""
     from avu.data.synth.baselines import predictions
 
     folder = tmp_path_factory.mktemp("explore_inputs")
@@ -67,7 +67,7 @@ def scored(tiny_suite: Path, tmp_path_factory) -> dict[str, dict[str, Path]]:
 
 
 def _score(b: str, tiny_suite: Path, folder: Path, predictions) -> dict[str, Path]:
-    """Prior and chance predictions of one benchmark, written and scored with ``avu evaluate``."""
+    """Oracle, prior and chance predictions of one benchmark, written and scored with ``avu evaluate``."""
     spec = get_spec(b)
     refs = spec.load_references(dataset_dir(tiny_suite, b), split="test", version=spec.default_annotation_version)
     train = spec.load_references(dataset_dir(tiny_suite, b), split="train", version=spec.default_annotation_version)
