@@ -55,7 +55,8 @@ def report_site(folder: Path, data_root: Path | None = None, out: Path | None = 
     _single_thread_torch()
     rep = inputs.report(folder, data_root)
     out = out or folder
-    read = [s.predictions for s in rep.runs.values()] + [folder / f"{rep.table_name}.json", folder / "runs.json"]
+    read = [s.predictions for s in rep.runs.values()] + [folder / f"{rep.table_name}.json", folder / "runs.json",
+                                                         folder / "baselines.json"]
     site.check_outputs(out, read + rep.figures)
     title = (rep.table or {}).get("title", rep.table_name)
     return site.build(out, title, {b: [s] for b, s in rep.runs.items()}, site.report_overview(rep, out), workers)

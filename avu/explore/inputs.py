@@ -175,15 +175,33 @@ def _run_data_root(run_dir: Path) -> Path | None:
     return Path(root) if root else None
 
 
+def _table_file(folder: Path) -> Path | None:
+    """The reproducer's table JSON: ``<folder name>.json`` (``reports/<table>``), else the one JSON
+    file holding a table (``--check --output DIR`` writes ``DIR/<table>.json``)."""
+    named = folder / f"{folder.name}.json"
+    if named.is_file():
+        return named
+    found = []
+    for path in sorted(folder.glob("*.json")):
+        if path.name in ("runs.json", "baselines.json"):
+            continue
+        doc = read_json(path)
+        if isinstance(doc, dict) and "table" in doc and "kind" in doc:
+            found.append(path)
+    if len(found) > 1:
+        raise AvuInputError(folder, None, f"several tables in it ({', '.join(p.name for p in found)}); keep one")
+    return found[0] if found else None
+
+
 def report(folder: Path, data_root: Path | None = None) -> Report:
     """The table, baselines, figures and (when ``runs.json`` is there) the runs of a report folder."""
     if not folder.is_dir():
         raise AvuInputError(folder, None, "report folder not found")
-    name = folder.name
-    table_path = folder / f"{name}.json"
-    table = read_json(table_path) if table_path.is_file() else None
+    table_path = _table_file(folder)
+    table = read_json(table_path) if table_path is not None else None
+    name = table_path.stem if table_path is not None else folder.name
     if table is None and not (folder / "runs.json").is_file():
-        raise AvuInputError(folder, None, f"not a report folder: neither {name}.json nor runs.json in it "
+        raise AvuInputError(folder, None, "not a report folder: no <table>.json nor runs.json in it "
                             "(write one with python -m avu.reproduce)")
     baselines_path = folder / "baselines.json"
     baselines = read_json(baselines_path) if baselines_path.is_file() else None
