@@ -83,6 +83,24 @@ def n_chunks(job: Job) -> int:
     return (len(job.ids) + CHUNK - 1) // CHUNK
 
 
+@dataclass(frozen=True)
+class Failed:
+    """A worker's bad-input error, as plain fields (AvuInputError does not survive pickling)."""
+
+    path: str | None
+    where: str | None
+    reason: str
+
+
+def run_chunk_or_failure(benchmark: str, k: int) -> tuple[list[dict], dict[str, Any]] | Failed:
+    from avu.errors import AvuInputError
+
+    try:
+        return run_chunk(benchmark, k)
+    except AvuInputError as exc:
+        return Failed(exc.path, exc.where, exc.reason)
+
+
 def run_chunk(benchmark: str, k: int) -> tuple[list[dict], dict[str, Any]]:
     """Rows and details of chunk ``k`` (pictures written as a side effect)."""
     try:

@@ -78,9 +78,12 @@ def _write_benchmark(site: Path, benchmark: str, runs: list[Scored], n_workers: 
     if n_workers > 1 and len(chunks) > 1:
         # fork: the workers inherit the runs (payloads of hundreds of MB are never pickled)
         with ProcessPoolExecutor(n_workers, mp_context=get_context("fork")) as pool:
-            parts = list(pool.map(samples.run_chunk, [benchmark] * len(chunks), chunks))
+            parts = list(pool.map(samples.run_chunk_or_failure, [benchmark] * len(chunks), chunks))
     else:
-        parts = [samples.run_chunk(benchmark, k) for k in chunks]
+        parts = [samples.run_chunk_or_failure(benchmark, k) for k in chunks]
+    for part in parts:
+        if isinstance(part, samples.Failed):
+            raise AvuInputError(part.path, part.where, part.reason)
     rows = [row for part, _ in parts for row in part]
     folder = site / "data" / benchmark
     folder.mkdir(parents=True, exist_ok=True)

@@ -41,7 +41,7 @@ def browser():
         pytest.skip("the playwright package is not installed (pip install -e '.[dev]')")
     with sync_playwright() as p:
         # the Debian binary, never a downloaded one; no sandbox: CI runs as root in a container
-        b = p.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        b = p.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-dev-shm-usage"])
         yield b
         b.close()
 

@@ -115,3 +115,13 @@ def test_an_output_over_an_input_is_refused(scored, tiny_suite, tmp_path):
 def test_not_a_report_folder(tmp_path):
     run = run_cli("explore", tmp_path)
     assert run.code == 2 and str(tmp_path) in run.err
+
+
+def test_an_unreadable_frame_is_named(scored, suite_copy, tmp_path):
+    root = suite_copy("vggss")
+    first_test = (root / "vggss" / "vggss_test.csv").read_text().split()[0].split(",")[0]
+    frame = root / "vggss" / "frames" / f"{first_test}.jpg"
+    frame.write_bytes(b"not a jpeg")
+    run = run_cli("explore", "--result", scored["vggss"]["prior"], "--data-root", root, "--out", tmp_path / "site")
+    assert run.code == 2 and str(frame) in run.err and run.err.count("\n") == 1
+    assert not (tmp_path / "site" / "explore").exists()  # nothing half-written
