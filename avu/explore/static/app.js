@@ -173,7 +173,7 @@
     if (semantic) {
       const names = [...new Set(d.truth.classes.concat(...d.runs.filter((r) => r).map((r) => r.predicted_classes)))];
       legend = `<div class="legend" id="class-legend">${names.map((n) => `<span data-class="${esc(n)}"><span class="swatch" style="background:${meta.palette[n]}; border-color:${meta.palette[n]}"></span>${esc(n)}</span>`).join("")}
-        <span class="small">each class outlined in its AVSS palette colour (dark halo); background unmarked</span></div>`;
+        <span class="small">each class outlined, dashed in its AVSS palette colour and white over a dark halo; background unmarked</span></div>`;
     } else {
       legend = legendOutlines();
     }
