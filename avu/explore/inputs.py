@@ -216,9 +216,15 @@ def report(folder: Path, data_root: Path | None = None) -> Report:
     # the first configuration's run of the lowest seed: the one the report's pictures show
     first = min(runs, key=lambda r: (r.get("configuration") != runs[0].get("configuration"), r.get("seed", 0)))
     run_dir = Path(_field(first, runs_path, "run_dir"))
+    # the reproducer records paths relative to where it ran (runs/reproduce/..., data/generated/...):
+    # the checkout above reports/<table>, when the page is written from elsewhere
+    base = Path.cwd() if run_dir.is_absolute() or run_dir.exists() else folder.resolve().parent.parent
+    run_dir = base / run_dir
     results_path = run_dir / "results.json"
     doc = read_json(results_path)
     root = data_root or _run_data_root(run_dir)
+    if root is not None and not root.is_absolute() and not root.exists():
+        root = base / root
     if root is None:
         raise AvuInputError(run_dir / "config.yaml", "data.root", "missing: give --data-root")
     label = f"{first.get('configuration', 'run')} seed {first.get('seed', 0)}"

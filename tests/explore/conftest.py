@@ -92,10 +92,13 @@ def report_folder(scored, tiny_suite: Path, tmp_path_factory) -> Path:
     run_dir.mkdir(parents=True)
     results = {b: json.loads(scored[b]["prior"].read_text()) for b in BENCHMARK_IDS}
     (run_dir / "results.json").write_text(json.dumps({"run": {"name": "prior"}, "results": results}))
-    (run_dir / "config.yaml").write_text(f"data:\n  root: {tiny_suite}\n")
+    # paths relative to the checkout, as the reproducer records them (runs/..., data/...)
+    (base / "data").mkdir()
+    (base / "data" / "tiny").symlink_to(tiny_suite)
+    (run_dir / "config.yaml").write_text("data:\n  root: data/tiny\n")
     folder = base / "reports" / "main"
     folder.mkdir(parents=True)
-    runs = [{"configuration": "joint", "seed": 0, "run_dir": str(run_dir),
+    runs = [{"configuration": "joint", "seed": 0, "run_dir": "runs/joint/seed0",
          "metrics": {b: r["metrics"] for b, r in results.items()}}]
     (folder / "runs.json").write_text(json.dumps(runs))
     return folder
