@@ -17,8 +17,9 @@ from avu.errors import EXIT_BAD_INPUT, AvuInputError
 
 #: subcommand -> (module, one-line help)
 COMMANDS = {
-    "evaluate": ("avu.evaluate", "score a prediction file with a benchmark's evaluator"),
+    "evaluate": ("avu.scoring", "score a prediction file with a benchmark's evaluator"),
     "data": ("avu.data.cli", "generate the embedded suite (synth), render examples (show)"),
+    "predict": ("avu.inference", "write a trained checkpoint's predictions in the documented formats"),
     "manifest": ("avu.data.manifest", "build or check the manifests of the real test splits"),
     "profile": ("avu.profile.cli", "time a model: throughput, latency, FLOPs, MFU, memory, energy"),
     "explore": ("avu.explore.cli", "write a static site to browse a report's or a result's samples"),

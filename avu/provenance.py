@@ -73,6 +73,18 @@ def environment() -> dict[str, Any]:
     }
 
 
+def compute_platform(threads: int | None = None) -> str:
+    """What CPU results depend on beyond the seed: architecture, the kernels torch picks for this
+    CPU, library versions and the intra-op thread count (reductions split across threads round
+    differently). Two runs of one seed with equal strings give identical numbers."""
+    import torch
+
+    cap = torch.backends.cpu.get_cpu_capability()
+    threads = torch.get_num_threads() if threads is None else threads
+    return (f"{platform.machine()} {cap} python {sys.version.split()[0]} torch {_version('torch')} "
+            f"numpy {_version('numpy')} threads {threads}")
+
+
 def record(**extra: Any) -> dict[str, Any]:
     """The provenance block embedded in result files."""
     return {"avu_version": avu.__version__, "git": git_commit(), "env": environment(), **extra}

@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from avu import BENCHMARK_IDS
-from tests.conftest import datasets_dir, golden_dir, shared_dir, suite_copy, tiny_suite  # noqa: F401  (fixtures)
+from tests.conftest import (  # noqa: F401  (fixtures)
+    datasets_dir, golden_datasets_dir, golden_dir, shared_dir, suite_copy, tiny_suite,
+)
 
 _KEYWORDS = {"and", "or", "not"}
 

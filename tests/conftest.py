@@ -1,6 +1,10 @@
-"""Shared fixtures. ``../shared`` (beside the checkout) holds the real annotation files
-and the golden cases; tests that need it skip with a clear reason when it is absent,
-and fail instead of skipping when CI is set (CI always has it)."""
+"""Shared fixtures.
+
+The golden cases recorded from the official evaluation code, and the official annotation files
+they are scored against, ship in ``tests/golden`` (see its PROVENANCE.md), so parity runs in any
+clone. The full real annotation files live in the shared folder, ``../shared`` beside the
+checkout or wherever ``$AVU_SHARED`` points; tests that need it skip with that reason when it is
+absent, and fail instead of skipping when CI is set (CI always has it)."""
 
 from __future__ import annotations
 
@@ -12,13 +16,15 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("AVU_SHARED", REPO.parent / "shared"))
+GOLDEN = REPO / "tests" / "golden"
 
 
 def _require(path: Path) -> Path:
     if not path.exists():
         if os.environ.get("CI"):
             pytest.fail(f"{path} is missing, but CI must have ../shared")
-        pytest.skip(f"{path} not found: the real annotations and golden cases live in ../shared beside the checkout")
+        pytest.skip(f"{path} not found: the real annotation files live in the shared folder; "
+                    "put it at ../shared beside the checkout or set AVU_SHARED=/path/to/shared (README, Tests)")
     return path
 
 
@@ -33,8 +39,15 @@ def datasets_dir(shared_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def golden_dir(shared_dir: Path) -> Path:
-    return _require(shared_dir / "golden")
+def golden_dir() -> Path:
+    """The golden cases (inputs and official outputs), shipped with the tests."""
+    return GOLDEN
+
+
+@pytest.fixture(scope="session")
+def golden_datasets_dir() -> Path:
+    """The official annotation files the golden cases need (LLP, VGG-SS, MUSIC-AVQA), shipped with the tests."""
+    return GOLDEN / "datasets"
 
 
 @pytest.fixture(scope="session")

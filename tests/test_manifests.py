@@ -18,7 +18,39 @@ EXPECTED_COUNTS = {
 
 
 def test_committed_manifests_match_the_official_files(datasets_dir):
-    assert manifest.check(datasets_dir) == []
+    states = {(e.benchmark, e.version): state for e, state in manifest.check(datasets_dir)}
+    assert {k for k, state in states.items() if state == manifest.MATCHED} == set(EXPECTED_COUNTS)
+    # the shared folder holds AVSBench's class index only, no split files
+    assert {k for k, state in states.items() if state == manifest.MISSING} == {
+        (b, "official") for b in ("avs_s4", "avs_ms3", "avss")}
+
+
+def test_check_reports_each_benchmark(golden_datasets_dir, tmp_path):
+    run = run_cli("manifest", "check", "--datasets", golden_datasets_dir)
+    assert run.code == 0, run.err
+    lines = run.out.splitlines()
+    assert "vggss test official: matched" in lines and "avqa test json_update: matched" in lines
+    assert any(line.startswith("ave test official: missing (") for line in lines)
+    assert lines[-1] == "5 matched, 4 missing"
+
+    # one changed box: the folder no longer matches what the committed manifest pinned
+    folder = tmp_path / "vggss"
+    folder.mkdir()
+    (folder / "vggss_test.csv").write_bytes((golden_datasets_dir / "vggss" / "vggss_test.csv").read_bytes())
+    entries = json.loads((golden_datasets_dir / "vggss" / "vggss.json").read_text())
+    entries[0]["bbox"][0][0] += 0.01
+    (folder / "vggss.json").write_text(json.dumps(entries))
+    run = run_cli("manifest", "check", "--datasets", tmp_path)
+    assert run.code == 1
+    assert any(line.startswith("vggss test official: changed (vs ") for line in run.out.splitlines())
+
+
+def test_check_of_an_empty_folder_fails(tmp_path):
+    run = run_cli("manifest", "check", "--datasets", tmp_path)
+    assert run.code == 2 and run.out == ""
+    assert run.err.strip().splitlines() == [f"avu: error: {tmp_path}: no benchmark's annotation files found; nothing was checked"]
+    run = run_cli("manifest", "check", "--datasets", tmp_path / "absent")
+    assert run.code == 2 and run.err.strip() == f"avu: error: {tmp_path / 'absent'}: not a folder"
 
 
 def test_manifest_counts_are_the_official_ones():

@@ -19,8 +19,8 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help=f"subset of {', '.join(BENCHMARK_IDS)} (default: all)")
     s.add_argument("--frame-size", type=int, default=224, help="frame and mask side in pixels (default 224)")
     s.add_argument("--knob", action="append", default=[], metavar="NAME=VALUE",
-                   help="difficulty knob (repeatable): noise_level, motion, p_distractor, p_offscreen, p_clutter, "
-                        "confusable_fraction (docs/synthetic.md)")
+                   help="difficulty knob (repeatable): noise_level, motion, p_distractor, p_offscreen, p_clutter "
+                        "(docs/synthetic.md)")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     w = sub.add_parser("show", help="picture of one clip: frames with boxes/masks beside its spectrogram")
     w.add_argument("--root", type=Path, required=True, help="data root (generated suite or real datasets)")

@@ -1,14 +1,16 @@
 """Manifests of the real test splits: ids, counts and sha256 of the annotation files.
 
 Committed under ``avu/data/manifests/`` and built from the official annotation files
-(``avu manifest build --datasets ../shared/datasets``). Evaluation records the manifest
-hash; ``avu manifest check`` verifies a dataset folder against the committed manifests.
+(``avu manifest build --datasets /path/to/datasets``). Evaluation records the manifest hash;
+``avu manifest check`` says of each benchmark/split/version of a dataset folder whether it
+matched, changed or is missing, fails on a change, and fails when nothing could be checked.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -29,7 +31,22 @@ def manifest_of(references: References) -> dict[str, Any]:
     return {**references.describe(), "ids": list(references.ids)}
 
 
-def _buildable(datasets: Path) -> Iterator[tuple[str, str, str, References]]:
+@dataclass(frozen=True)
+class Entry:
+    """One benchmark/split/version of a dataset folder: its references, or why they could not be read."""
+
+    benchmark: str
+    split: str
+    version: str
+    references: References | None
+    reason: str = ""
+
+    @property
+    def name(self) -> str:
+        return manifest_name(self.benchmark, self.split, self.version)
+
+
+def _entries(datasets: Path) -> Iterator[Entry]:
     for benchmark in BENCHMARK_IDS:
         spec = get_spec(benchmark)
         folder = dataset_dir(datasets, benchmark)
@@ -37,9 +54,10 @@ def _buildable(datasets: Path) -> Iterator[tuple[str, str, str, References]]:
             for split in SPLITS:
                 try:
                     refs = spec.load_references(folder, split=split, version=version)
-                except AvuInputError:
-                    continue  # the files of this benchmark/version are not there (e.g. AVSBench masks)
-                yield benchmark, split, version, refs
+                except AvuInputError as exc:  # the files of this benchmark/version are not there (e.g. AVSBench masks)
+                    yield Entry(benchmark, split, version, None, str(exc))
+                else:
+                    yield Entry(benchmark, split, version, refs)
 
 
 def load(benchmark: str, split: str, version: str) -> dict[str, Any] | None:
@@ -49,23 +67,33 @@ def load(benchmark: str, split: str, version: str) -> dict[str, Any] | None:
 
 def build(datasets: Path, out_dir: Path = MANIFEST_DIR) -> list[Path]:
     written = []
-    for benchmark, split, version, refs in _buildable(datasets):
-        path = out_dir / manifest_name(benchmark, split, version)
-        fileio.write_text(path, json.dumps(manifest_of(refs), indent=1) + "\n")
-        written.append(path)
+    for entry in _entries(datasets):
+        if entry.references is not None:
+            path = out_dir / entry.name
+            fileio.write_text(path, json.dumps(manifest_of(entry.references), indent=1) + "\n")
+            written.append(path)
     return written
 
 
-def check(datasets: Path) -> list[str]:
-    """Differences between the dataset folder and the committed manifests (empty: all match)."""
-    problems = []
-    for benchmark, split, version, refs in _buildable(datasets):
-        committed = load(benchmark, split, version)
+#: what ``check`` says of each benchmark/split/version
+MATCHED, CHANGED, UNPINNED, MISSING = "matched", "changed", "no committed manifest", "missing"
+
+
+def check(datasets: Path) -> list[tuple[Entry, str]]:
+    """Each benchmark/split/version of the folder with its state: matched, changed, unpinned or missing."""
+    if not Path(datasets).is_dir():
+        raise AvuInputError(datasets, None, "not a folder")
+    out = []
+    for entry in _entries(datasets):
+        if entry.references is None:
+            out.append((entry, MISSING))
+            continue
+        committed = load(entry.benchmark, entry.split, entry.version)
         if committed is None:
-            problems.append(f"{manifest_name(benchmark, split, version)}: no committed manifest")
-        elif committed != manifest_of(refs):
-            problems.append(f"{manifest_name(benchmark, split, version)}: differs from {datasets}")
-    return problems
+            out.append((entry, UNPINNED))
+        else:
+            out.append((entry, MATCHED if committed == manifest_of(entry.references) else CHANGED))
+    return out
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -75,11 +103,20 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.action == "build":
-        for path in build(args.datasets):
+        written = build(args.datasets)
+        if not written:
+            raise AvuInputError(args.datasets, None, "no benchmark's annotation files found; nothing was built")
+        for path in written:
             print(f"wrote {path}")
         return 0
-    problems = check(args.datasets)
-    for line in problems:
-        print(line)
-    print("manifests match" if not problems else f"{len(problems)} manifest problem(s)")
-    return 1 if problems else 0
+    states = check(args.datasets)
+    if all(state == MISSING for _, state in states):
+        # a check that looked at nothing must not pass (e.g. --datasets pointing at the wrong folder)
+        raise AvuInputError(args.datasets, None, "no benchmark's annotation files found; nothing was checked")
+    for entry, state in states:
+        detail = f" ({entry.reason})" if state == MISSING else f" (vs {MANIFEST_DIR / entry.name})" if state == CHANGED else ""
+        print(f"{entry.benchmark} {entry.split} {entry.version}: {state}{detail}")
+    bad = [e for e, state in states if state in (CHANGED, UNPINNED)]
+    counts = {state: sum(s == state for _, s in states) for state in (MATCHED, CHANGED, UNPINNED, MISSING)}
+    print(", ".join(f"{n} {state}" for state, n in counts.items() if n))
+    return 1 if bad else 0

@@ -40,6 +40,7 @@ from avu.model.prompts import PromptEncoder, text_ids
 from avu.model.spatial import AudioGuidedSpatial
 from avu.model.temporal import MultiScaleTemporal
 from avu.model.visual import VisualEncoder
+from avu.model.world_classes import world_token_groups
 
 MASK_TASKS = ("avs_s4", "avs_ms3", "avss")
 #: tasks whose mask head is trained (VGG-SS: the box union as a sounding-object mask)
@@ -147,6 +148,7 @@ class AVUnified(nn.Module):
         self.decoder = TokenDecoder(
             len(codec), d, heads, int(_get(dcfg, "depth", 2)), int(_get(dcfg, "max_len", 64)),
             dropout=dropout, pad_to=int(_get(dcfg, "vocab_pad_to", 1)),
+            shared_groups=world_token_groups(codec) if bool(_get(dcfg, "share_world_classes", False)) else None,
         )
         mcfg = _get(cfg, "mask_head", {})
         geo = self.geometry()
@@ -239,14 +241,20 @@ class AVUnified(nn.Module):
             x = F.adaptive_avg_pool2d(x, self.patch_grid)
         return x.flatten(2).transpose(1, 2) + self.patch_pos
 
-    def mask_logits(self, task: str, enc: Encoded) -> torch.Tensor:
-        """(B, T, K, H', W') logits over the task's mask classes."""
-        pixels = self.mask_head.pixel_embeddings(enc.patches, enc.map_logits, enc.skip)
+    def mask_logits(self, task: str, enc: Encoded, frames: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, T, K, H', W') logits over the task's mask classes; ``frames`` (T',): only those frames."""
+        patches, maps, skip, t = enc.patches, enc.map_logits, enc.skip, FRAMES[task]
+        if frames is not None:
+            patches, maps = patches[:, frames], maps[:, frames]
+            if skip is not None:
+                skip = skip.view(patches.shape[0], t, *skip.shape[1:])[:, frames].flatten(0, 1)
+            t = len(frames)
+        pixels = self.mask_head.pixel_embeddings(patches, maps, skip)
         if pixels.shape[-1] != self.mask_size:
             pixels = F.interpolate(pixels, size=(self.mask_size, self.mask_size), mode="bilinear", align_corners=False)
         ids = self._mask_class_ids(task)
-        emb = self.decoder.embed.weight[ids]
-        return self.mask_head(pixels, emb, FRAMES[task])
+        emb = self.decoder.weight()[ids]
+        return self.mask_head(pixels, emb, t)
 
     def _mask_class_ids(self, task: str) -> torch.Tensor:
         c = self.codec
@@ -302,7 +310,7 @@ class AVUnified(nn.Module):
         """(B, T, K) scores of each segment against the task's class tokens (AVE: + background)."""
         c = self.codec
         ids = [*c.class_ids("ave"), c.background] if task == "ave" else list(c.class_ids("avss"))
-        emb = self.decoder.embed.weight[torch.tensor(ids, device=enc.audio.device)]
+        emb = self.decoder.weight()[torch.tensor(ids, device=enc.audio.device)]
         feats = self.segment_head(torch.cat([enc.audio, enc.visual], dim=-1))
         return feats @ emb.t() / math.sqrt(self.d_model)
 
@@ -314,9 +322,17 @@ class AVUnified(nn.Module):
         return F.binary_cross_entropy_with_logits(logits, target.float())  # AVSS: classes present per frame
 
     def _mask_loss(self, task: str, enc: Encoded, batch: Mapping[str, Any]) -> torch.Tensor:
-        logits = self.mask_logits(task, enc).float()
         target = batch["mask_target"]
         valid = batch.get("mask_valid")
+        frames = None
+        n = int(self.loss_cfg.get("mask_frames") or 0)
+        if 0 < n < target.shape[1]:
+            # the dense head is the most expensive part of a mask step; a clip's frames are alike,
+            # so a random subset per step trains it at a fraction of the cost (seeded: torch's RNG)
+            frames = torch.randperm(target.shape[1])[:n].sort().values.to(target.device)
+            target = target[:, frames]
+            valid = None if valid is None else valid[:, frames]
+        logits = self.mask_logits(task, enc, frames).float()
         if task == "avss":
             weight = torch.ones(logits.shape[2], device=logits.device)
             weight[0] = float(self.loss_cfg.get("mask_background_weight", 1.0))

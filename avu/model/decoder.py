@@ -21,12 +21,24 @@ from avu.model.layers import Block
 
 class TokenDecoder(nn.Module):
     def __init__(self, vocab_size: int, d_model: int, heads: int, depth: int, max_len: int = 64,
-                 dropout: float = 0.0, pad_to: int = 1) -> None:
+                 dropout: float = 0.0, pad_to: int = 1, shared_groups: Sequence[int] | None = None) -> None:
         super().__init__()
         self.vocab_size = vocab_size
         padded = -(-vocab_size // pad_to) * pad_to
         self.embed = nn.Embedding(padded, d_model)
         nn.init.normal_(self.embed.weight, std=0.02)
+        #: tokens of one group (class tokens of one world category in several benchmarks) share a
+        #: group embedding added to their own; their own rows start at zero, so they start equal
+        self.world_embed: nn.Embedding | None = None
+        if shared_groups is not None and any(g >= 0 for g in shared_groups):
+            groups = torch.full((padded,), -1, dtype=torch.long)
+            groups[: len(shared_groups)] = torch.as_tensor(list(shared_groups), dtype=torch.long)
+            self.world_embed = nn.Embedding(int(groups.max()) + 1, d_model)
+            nn.init.normal_(self.world_embed.weight, std=0.02)
+            with torch.no_grad():
+                self.embed.weight[groups >= 0] = 0.0
+            self.register_buffer("group_index", groups.clamp_min(0), persistent=False)
+            self.register_buffer("group_on", (groups >= 0).unsqueeze(1).float(), persistent=False)
         self.pos = nn.Parameter(torch.zeros(max_len, d_model))
         nn.init.normal_(self.pos, std=0.02)
         self.blocks = nn.ModuleList([Block(d_model, heads, cross=True, dropout=dropout) for _ in range(depth)])
@@ -35,10 +47,17 @@ class TokenDecoder(nn.Module):
 
     def forward(self, tokens: torch.Tensor, memory: torch.Tensor, memory_padding: torch.Tensor | None = None) -> torch.Tensor:
         """Logits (B, L, V_padded) of the next token at every position of ``tokens`` (B, L)."""
-        x = self.embed(tokens) + self.pos[: tokens.shape[1]]
+        weight = self.weight()
+        x = F.embedding(tokens, weight) + self.pos[: tokens.shape[1]]
         for block in self.blocks:
             x = block(x, memory, causal=True, memory_padding=memory_padding)
-        return F.linear(self.norm(x), self.embed.weight)
+        return F.linear(self.norm(x), weight)
+
+    def weight(self) -> torch.Tensor:
+        """The (padded) token embedding matrix, input and output alike (tied)."""
+        if self.world_embed is None:
+            return self.embed.weight
+        return self.embed.weight + self.world_embed.weight[self.group_index] * self.group_on
 
     @torch.no_grad()
     def greedy(self, first: torch.Tensor, memory: torch.Tensor, memory_padding: torch.Tensor | None,

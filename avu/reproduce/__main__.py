@@ -1,3 +1,7 @@
-from avu.reproduce.cli import main
+from avu.threads import prefer_passive_wait
+
+prefer_passive_wait()  # before torch is imported (avu.threads)
+
+from avu.reproduce.cli import main  # noqa: E402
 
 raise SystemExit(main())

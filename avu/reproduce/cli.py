@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from avu import BENCHMARK_IDS, fileio, provenance
@@ -42,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pin", action="store_true", help="store these results as pinned (reference_results/ours)")
     p.add_argument("--bootstrap", type=int, default=1000, help="paired-bootstrap resamples (ablation)")
     p.add_argument("--no-figures", action="store_true", help="skip the pictures")
+    p.add_argument("--configurations", default=None, metavar="A,B",
+                   help="ablation tables: only these columns (default: all; the baseline is always run)")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="training runs side by side (processes; each uses train.threads threads)")
     return p
 
 
@@ -86,8 +91,12 @@ def ensure_suite(settings: Settings) -> None:
     print(f"avu.reproduce: suite ready in {time.perf_counter() - t0:.0f} s", flush=True)
 
 
-def train_all(specs: list[plan.RunSpec], settings: Settings) -> list[RunOutcome]:
-    """Run every spec in order, printing progress and an estimate of the time left."""
+def train_all(specs: list[plan.RunSpec], settings: Settings, jobs: int = 1) -> list[RunOutcome]:
+    """Run every spec, printing progress and an estimate of the time left; ``jobs`` > 1 trains
+    that many runs at a time in separate processes (results are the same: each run is seeded
+    and single-process), then collects every outcome from the run cache in spec order."""
+    if jobs > 1 and len(specs) > 1:
+        return _train_parallel(specs, settings, jobs)
     outcomes: list[RunOutcome] = []
     trained_seconds: list[float] = []
     for i, spec in enumerate(specs, 1):
@@ -104,6 +113,23 @@ def train_all(specs: list[plan.RunSpec], settings: Settings) -> list[RunOutcome]
             print(f"avu.reproduce:   trained in {outcome.seconds:.0f} s -> {outcome.run_dir}", flush=True)
         outcomes.append(outcome)
     return outcomes
+
+
+def _train_parallel(specs: list[plan.RunSpec], settings: Settings, jobs: int) -> list[RunOutcome]:
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    print(f"avu.reproduce: {len(specs)} runs, {jobs} at a time", flush=True)
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
+        futures = {pool.submit(execute, spec, settings, False): spec for spec in specs}
+        for done, future in enumerate(as_completed(futures), 1):
+            outcome = future.result()
+            left = (time.perf_counter() - t0) / done * (len(specs) - done) / 60
+            how = "reused" if outcome.reused else f"trained in {outcome.seconds:.0f} s"
+            print(f"avu.reproduce: {done}/{len(specs)} {outcome.spec.label}: {how}, about {left:.0f} min left",
+                  flush=True)
+    return [execute(spec, settings) for spec in specs]  # from the cache, in order
 
 
 def aggregate(outcomes: list[RunOutcome], settings: Settings):
@@ -125,7 +151,8 @@ def aggregate(outcomes: list[RunOutcome], settings: Settings):
             provenance={"commit": commit["commit"], "dirty": commit["dirty"],
                         "config_hash": hashes[0] if len(hashes) == 1 else ",".join(hashes),
                         "data_manifest_hash": first["manifest_hash"],
-                        "device": runs[0].doc["run"]["device"], "data": settings.data_kind},
+                        "device": runs[0].doc["run"]["device"],
+                        "platform": runs[0].doc["provenance"].get("platform"), "data": settings.data_kind},
             split=first["split"],
         )
     return results
@@ -170,17 +197,18 @@ def _main(args: argparse.Namespace) -> int:
     if args.output is not None:
         raise AvuInputError(None, "--output", "only with --check (a run writes its report to --out/<table>)")
 
+    configurations = _configurations(args, table)
+    seeds = _seeds(args.seeds)
     settings = _settings(args)
     ensure_suite(settings)
-    seeds = _seeds(args.seeds)
-    configurations = [c.id for c in table.configurations] if table.kind == "ablation" else [table.configuration]
-    outcomes = train_all(plan.runs_for(configurations, benchmarks, seeds), settings)
+    outcomes = train_all(plan.runs_for(configurations, benchmarks, seeds), settings, args.jobs)
     results = aggregate(outcomes, settings)
     fileio.write_json(out / "runs.json", report.runs_index(outcomes))
 
     regressions = check_against_pinned(results.values(), refs) + config_drift(results, refs)
     pictures: dict[str, Path] = {}
     points_md = None
+    intervals = {}
     if table.kind == "ablation":
         intervals = _intervals(table, outcomes, settings, args.bootstrap)
         grid = render.ablation_grid(table, results, {k: (v.lo, v.hi) for k, v in intervals.items()})
@@ -211,11 +239,32 @@ def _main(args: argparse.Namespace) -> int:
     if args.html:
         _write_site(out, settings.data_root)
     if args.pin:
-        for result in results.values():
+        for key, result in results.items():
+            if table.kind == "ablation" and key in intervals:  # the interval against the baseline travels along
+                result = replace(result, extras={**result.extras, f"vs_{table.baseline}": intervals[key].as_dict()})
             print(f"avu.reproduce: pinned {refs.save_ours(result)}")
         print("avu.reproduce: run `python -m avu.leaderboard` to refresh the leaderboards")
         return 0
     return 1 if any_failed(comparisons + regressions) else 0
+
+
+def _configurations(args: argparse.Namespace, table) -> list[str]:
+    if table.kind != "ablation":
+        return [table.configuration]
+    known = [c.id for c in table.configurations]
+    if args.configurations is None:
+        return known
+    wanted = [c.strip() for c in args.configurations.split(",") if c.strip()]
+    unknown = [c for c in wanted if c not in known]
+    if unknown:
+        raise AvuInputError(None, "--configurations", f"unknown {', '.join(unknown)}; known: {', '.join(known)}")
+    return [c for c in known if c in wanted or c == table.baseline]
+
+
+def pinned_intervals(pinned, baseline: str) -> dict:
+    """(benchmark, configuration) -> (lo, hi) of the paired-bootstrap interval pinned beside a result."""
+    key = f"vs_{baseline}"
+    return {k: (r.extras[key]["lo"], r.extras[key]["hi"]) for k, r in pinned.items() if key in r.extras}
 
 
 POINTS_HEADING = "Ours beside the suite's oracle, prior and chance"
@@ -257,8 +306,8 @@ def _check(args: argparse.Namespace, refs, table, data_kind: str) -> int:
     if target is not None and (target.resolve() == (args.out / args.table).resolve()):
         raise AvuInputError(target, "--output", "is the last run's report folder; --check never writes over it")
     if table.kind == "ablation":
-        grid = render.ablation_grid(table, {(r.benchmark, r.configuration): r for r in refs.all_ours()
-                                            if r.data == data_kind})
+        pinned = {(r.benchmark, r.configuration): r for r in refs.all_ours() if r.data == data_kind}
+        grid = render.ablation_grid(table, pinned, pinned_intervals(pinned, table.baseline))
         md = render.render_ablation_markdown(table, grid)
         tables = (md, render.render_ablation_latex(table, grid), render.render_ablation_json(table, grid))
         comparisons = []
@@ -377,7 +426,7 @@ def _transfer(args: argparse.Namespace, out: Path) -> int:
     seed = _seeds(args.seeds)[0]
     benchmarks = list(BENCHMARK_IDS)
     specs = plan.runs_for(["single"], benchmarks, [seed]) + plan.transfer_runs(benchmarks, seed)
-    outcomes = train_all(specs, settings)
+    outcomes = train_all(specs, settings, args.jobs)
     primary = {b: get_spec(b).evaluator.primary_metric for b in benchmarks}
     alone = {o.spec.benchmarks[0]: o.metrics(o.spec.benchmarks[0])[primary[o.spec.benchmarks[0]]]
              for o in outcomes if o.spec.configuration == "single"}

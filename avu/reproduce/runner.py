@@ -97,8 +97,8 @@ def run_dir_for(spec: RunSpec, settings: Settings, digest: str) -> Path:
     return settings.runs_dir / f"{spec.experiment}-{key}" / f"seed{spec.seed}"
 
 
-def execute(spec: RunSpec, settings: Settings) -> RunOutcome:
-    """Train and evaluate one run, or load it from the cache."""
+def execute(spec: RunSpec, settings: Settings, progress: bool = True) -> RunOutcome:
+    """Train and evaluate one run, or load it from the cache (``progress``: the run's own bars)."""
     from avu.train.loop import run
 
     cfg = compose_config(spec, settings)
@@ -110,6 +110,8 @@ def execute(spec: RunSpec, settings: Settings) -> RunOutcome:
     if reused:
         doc = json.loads(results.read_text())
     else:
+        if not progress:
+            cfg.train.progress = False
         doc = run(cfg, run_dir)
         if "results" not in doc:
             raise RuntimeError(f"training of {spec.label} stopped before the end; rerun to resume")

@@ -29,7 +29,7 @@ import yaml
 from avu import BENCHMARK_IDS, fileio
 from avu.errors import AvuInputError
 from avu.results import catalog
-from avu.results.paths import default_root
+from avu.results.paths import checkout_root, default_root
 
 GENERATOR = "python -m avu.results.import_published"
 
@@ -182,8 +182,14 @@ SOURCE_NOTES: dict[str, list[str]] = {
 
 
 def shared_dir() -> Path:
-    """``$AVU_SHARED`` or ``../shared`` beside the checkout (as the tests use it)."""
-    return Path(os.environ.get("AVU_SHARED", default_root().parent.parent / "shared"))
+    """``$AVU_SHARED``, else ``../shared`` beside the checkout (a maintainer's tool: it rewrites the checkout's files)."""
+    env = os.environ.get("AVU_SHARED")
+    if env:
+        return Path(env)
+    checkout = checkout_root()
+    if checkout is None:
+        raise AvuInputError(None, "--published", "not in a source checkout: pass --published or set AVU_SHARED")
+    return checkout.parent / "shared"
 
 
 def slug(text: str) -> str:
@@ -319,13 +325,13 @@ def render(content: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m avu.results.import_published", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--published", type=Path, default=None, help="folder with published.csv and published.md (default: ../shared/published)")
+    parser.add_argument("--published", type=Path, default=None, help="folder with published.csv and published.md (default: $AVU_SHARED/published, else ../shared/published beside the checkout)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: reference_results/published)")
     parser.add_argument("--check", action="store_true", help="do not write; exit 1 if any file differs")
     args = parser.parse_args(argv)
-    src = args.published or shared_dir() / "published"
-    out = args.out or default_root() / "published"
     try:
+        src = args.published or shared_dir() / "published"
+        out = args.out or default_root() / "published"
         files = build(src / "published.csv", src / "published.md")
     except AvuInputError as exc:
         print(f"avu: error: {exc}", file=sys.stderr)

@@ -64,10 +64,39 @@ def check_against_pinned(runs: Iterable[OursResult], refs: ReferenceResults) -> 
             out.append(Comparison(cell, Status.NA,
                                   reason=f"not pinned: no {refs.ours_path(run.benchmark, run.configuration, run.data)}"))
             continue
+        exact = same_platform(run, pinned) and set(run.seeds) <= set(pinned.seeds)
         for metric in run.metrics:
             cell = Cell(run.benchmark, metric, "ours", Measurement.from_ours(run, metric), pinned=pinned)
-            out.append(compare(cell, refs.tolerances))
+            out.append(compare_seeds_exactly(cell, run, pinned) if exact else compare(cell, refs.tolerances))
     return out
+
+
+#: what must match for a re-run of a pinned seed to reproduce it bit for bit (CPU training is
+#: deterministic given the seed, the library versions and the instruction set)
+PLATFORM_KEYS = ("device", "platform")
+
+
+def same_platform(run: OursResult, pinned: OursResult) -> bool:
+    return all(run.provenance.get(k) is not None and run.provenance.get(k) == pinned.provenance.get(k)
+               for k in PLATFORM_KEYS)
+
+
+def compare_seeds_exactly(cell: Cell, run: OursResult, pinned: OursResult) -> Comparison:
+    """Every re-run seed must equal that seed's pinned value exactly (same platform)."""
+    mine = dict(zip(run.seeds, run.metrics[cell.metric].values))
+    stats = pinned.metrics.get(cell.metric)
+    if stats is None:
+        return Comparison(cell, Status.FAIL, reason=f"the pinned result has no {cell.metric}")
+    theirs = dict(zip(pinned.seeds, stats.values))
+    diffs = {s: v - theirs[s] for s, v in mine.items() if v != theirs[s]}
+    seeds = ",".join(str(s) for s in sorted(mine))
+    if diffs:
+        worst = max(diffs, key=lambda s: abs(diffs[s]))
+        return Comparison(cell, Status.FAIL, reference=theirs[worst], delta=diffs[worst],
+                          reason=f"seed {worst} on the pinned platform gave {mine[worst]:.4f}, pinned "
+                                 f"{theirs[worst]:.4f}: not reproduced exactly")
+    return Comparison(cell, Status.PASS, reference=theirs[min(mine)], delta=0.0,
+                      reason=f"seed {seeds} equals the pinned value exactly (same platform)")
 
 
 def any_failed(comparisons: Iterable[Comparison]) -> bool:

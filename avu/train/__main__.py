@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import sys
 
-import hydra
-from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig
+from avu.threads import prefer_passive_wait
 
-from avu.errors import EXIT_BAD_INPUT, AvuInputError
+prefer_passive_wait()  # before torch is imported (avu.threads)
+
+import hydra  # noqa: E402
+from hydra.core.hydra_config import HydraConfig  # noqa: E402
+from omegaconf import DictConfig  # noqa: E402
+
+from avu.errors import EXIT_BAD_INPUT, AvuInputError  # noqa: E402
 
 
 @hydra.main(config_path="../conf", config_name="config", version_base="1.3")

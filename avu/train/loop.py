@@ -190,6 +190,7 @@ def _run(cfg: Mapping[str, Any], tcfg: Mapping[str, Any], run_dir: Path, info: D
     identity = config_identity(cfg)
     ckpt_dir = run_dir / "checkpoints"
     start = 0
+    running_state: dict[str, float] = {}
     seed_everything(seed * 1000 + info.rank)  # per-process randomness (dropout)
     found = ckpt.find(ckpt_dir) if str(tcfg.get("resume", "auto")) == "auto" else None
     if found is not None:
@@ -201,6 +202,7 @@ def _run(cfg: Mapping[str, Any], tcfg: Mapping[str, Any], run_dir: Path, info: D
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         start = int(state["step"])
+        running_state = state.get("running") or {}
         rngs = state.get("rng") or []
         if len(rngs) == info.world:
             ckpt.set_rng_state(rngs[info.rank])
@@ -220,6 +222,7 @@ def _run(cfg: Mapping[str, Any], tcfg: Mapping[str, Any], run_dir: Path, info: D
         if info.main:
             ckpt.save(ckpt_dir, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                                  "scheduler": scheduler.state_dict(), "step": step, "rng": rngs,
+                                 "running": {k: float(v) for k, v in running.items()},
                                  "identity": identity, "config": _container(cfg),
                                  "codec": model.codec.describe()}, step, keep)
         D.barrier(info)
@@ -228,7 +231,11 @@ def _run(cfg: Mapping[str, Any], tcfg: Mapping[str, Any], run_dir: Path, info: D
     step = start
     stopped = False
     bar = tqdm(total=steps, initial=start, desc="train", unit="step", disable=not progress, dynamic_ncols=True)
-    running: dict[str, torch.Tensor] = {}
+    # the running loss averages continue across a resume, and the log keeps each step once:
+    # lines a killed run wrote after its last checkpoint are dropped
+    running: dict[str, torch.Tensor] = {k: torch.tensor(v, dtype=torch.float32) for k, v in running_state.items()}
+    if info.main:
+        _truncate_log(log_path, start)
     model.train()
     with _StopFlag() as stop:
         while step < steps:
@@ -251,7 +258,7 @@ def _run(cfg: Mapping[str, Any], tcfg: Mapping[str, Any], run_dir: Path, info: D
                 running[key] = v if key not in running else 0.9 * running[key] + 0.1 * v
             bar.update()
             if progress and step % 10 == 0:
-                bar.set_postfix(task=task, loss=f"{float(loss):.3f}")
+                bar.set_postfix(task=task, loss=f"{float(loss.detach()):.3f}")
             if info.main and (step % log_every == 0 or step == steps):
                 line = {"step": step, "lr": scheduler.get_last_lr()[0], "elapsed_s": round(time.perf_counter() - t_train, 2),
                         **{k: round(float(v), 5) for k, v in sorted(running.items())}}
@@ -287,11 +294,22 @@ def _run(cfg: Mapping[str, Any], tcfg: Mapping[str, Any], run_dir: Path, info: D
             seed=seed, config=_container(cfg), config_identity=identity,
             data={"root": str(root), "fingerprint": suite_fingerprint(root),
                   "manifest_hashes": {t: r["manifest_hash"] for t, r in results.items()}},
-            torch_threads=torch.get_num_threads()),
+            torch_threads=torch.get_num_threads(),
+            platform=provenance.compute_platform() if info.device.type == "cpu" else str(info.device)),
     }
     if info.main:
         fileio.write_json(run_dir / RESULTS, doc)
     return doc
+
+
+def _truncate_log(path: Path, start: int) -> None:
+    """Keep only the lines of steps <= ``start`` (atomic rewrite; nothing to do on a fresh run)."""
+    if not path.is_file():
+        return
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [ln for ln in lines if ln.strip() and json.loads(ln).get("step", 0) <= start]
+    if len(kept) != len(lines):
+        fileio.write_text(path, "".join(kept))
 
 
 def evaluate_all(model: torch.nn.Module, cfg: Mapping[str, Any], tasks: list[str], root: Path, run_dir: Path,

@@ -51,15 +51,31 @@ def _case(golden_dir: Path, name: str) -> tuple[dict[str, np.ndarray], dict]:
     return arrays, json.loads((golden_dir / "ave" / f"{name}.json").read_text())
 
 
-def _case_refs(arrays: dict[str, np.ndarray], test_refs):
-    """The real test split for the 402-video cases; in-memory references for the synthetic one."""
+def _case_refs(arrays: dict[str, np.ndarray]):
+    """References rebuilt from the case's recorded official labels (one event window per clip).
+
+    AVE's annotation files state no licence, so they are not shipped with the tests; that the
+    reader rebuilds these labels from the real files is checked by test_golden_labels_are_the_split.
+    """
     gt = arrays["labels"].argmax(-1)
-    if len(gt) == len(test_refs):
-        return test_refs
-    # synthetic all-background clips: category irrelevant, empty event window
-    n = len(gt)
-    assert (gt == annotations.BACKGROUND).all()
-    return make_references([f"synthetic{i}" for i in range(n)], [0] * n, [0] * n, [0] * n)
+    event = gt != annotations.BACKGROUND
+    has = event.any(axis=1)
+    starts = np.where(has, event.argmax(axis=1), 0)
+    ends = np.where(has, annotations.NUM_SEGMENTS - event[:, ::-1].argmax(axis=1), 0)
+    categories = np.where(has, gt[np.arange(len(gt)), starts], 0)  # category irrelevant when all background
+    return make_references([f"golden{i}" for i in range(len(gt))], categories, starts, ends)
+
+
+def _write_dataset(refs, folder: Path) -> Path:
+    """An AVE folder in the official git layout (Annotations.txt + test_order.h5) holding ``refs``."""
+    import h5py
+
+    folder.mkdir()
+    lines = [f"{AVE_CLASSES[c]}&{v}&good&{s}&{e}" for c, v, s, e in zip(refs.categories, refs.ids, refs.starts, refs.ends)]
+    (folder / "Annotations.txt").write_text("\n".join(lines) + "\n")
+    with h5py.File(folder / "test_order.h5", "w") as f:
+        f["order"] = np.arange(len(lines))
+    return folder
 
 
 # -- golden parity -------------------------------------------------------------------------------
@@ -80,10 +96,10 @@ def test_golden_kernels(golden_dir: Path, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", CASES)
-def test_golden_evaluator(golden_dir: Path, test_refs, name: str) -> None:
+def test_golden_evaluator(golden_dir: Path, name: str) -> None:
     arrays, expected = _case(golden_dir, name)
-    refs = _case_refs(arrays, test_refs)
-    np.testing.assert_array_equal(refs.one_hot(), arrays["labels"])  # labels rebuilt = official labels.h5 rows
+    refs = _case_refs(arrays)
+    np.testing.assert_array_equal(refs.one_hot(), arrays["labels"])  # one event window per clip, as recorded
     ids = refs.ids
 
     ev = AveEvaluator(refs)
@@ -103,10 +119,12 @@ def test_golden_evaluator(golden_dir: Path, test_refs, name: str) -> None:
 
 
 @pytest.mark.parametrize("protocol", ["ave_argmax", "ave_event_gate"])
-def test_golden_through_cli(golden_dir: Path, ave_dir: Path, test_refs, tmp_path: Path, protocol: str) -> None:
+def test_golden_through_cli(golden_dir: Path, tmp_path: Path, protocol: str) -> None:
     arrays, expected = _case(golden_dir, "random_test402")
+    refs = _case_refs(arrays)
+    ave_dir = _write_dataset(refs, tmp_path / "ave")
     pred = tmp_path / "pred.npz"
-    np.savez(pred, ids=np.array(test_refs.ids), benchmark=np.array("ave"), scores=arrays["x_labels"],
+    np.savez(pred, ids=np.array(refs.ids), benchmark=np.array("ave"), scores=arrays["x_labels"],
              is_event=arrays["is_event_scores"], event_scores=arrays["event_scores"])
     out = tmp_path / "out.json"
     run = run_cli("evaluate", "--benchmark", "ave", "--predictions", pred, "--annotations", ave_dir,
@@ -118,9 +136,11 @@ def test_golden_through_cli(golden_dir: Path, ave_dir: Path, test_refs, tmp_path
     assert doc["annotation_version"] == "official" and doc["counts"]["evaluated"] == 402
 
 
-def test_golden_test_order_is_the_split(golden_dir: Path, test_refs) -> None:
+def test_golden_labels_are_the_split(golden_dir: Path, test_refs) -> None:
+    """The reader rebuilds, from the real files, the test order and labels the golden cases recorded."""
     arrays, _ = _case(golden_dir, "random_test402")
     np.testing.assert_array_equal(test_refs.rows, arrays["test_order"])
+    np.testing.assert_array_equal(test_refs.one_hot(), arrays["labels"])
 
 
 # -- oracle agreement ----------------------------------------------------------------------------

@@ -44,8 +44,14 @@ def avqa_dir(datasets_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def refs(avqa_dir: Path) -> dict[str, object]:
-    return {v: load_references(avqa_dir, "test", v) for v in ("json", "json_update")}
+def golden_avqa(golden_datasets_dir: Path) -> Path:
+    """The official test files, shipped with the golden cases (the rest of the folder is in ../shared)."""
+    return golden_datasets_dir / "music_avqa"
+
+
+@pytest.fixture(scope="module")
+def refs(golden_avqa: Path) -> dict[str, object]:
+    return {v: load_references(golden_avqa, "test", v) for v in ("json", "json_update")}
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +135,7 @@ def test_golden_kernels_from_indices(golden, refs, case: str) -> None:
            results[case][key])
 
 
-def test_golden_through_cli_with_answer_index(golden, avqa_dir: Path, refs, tmp_path: Path) -> None:
+def test_golden_through_cli_with_answer_index(golden, golden_avqa: Path, refs, tmp_path: Path) -> None:
     folder, results = golden
     arrays = _arrays(folder, "random_test_original")
     ref = refs["json"]
@@ -140,7 +146,7 @@ def test_golden_through_cli_with_answer_index(golden, avqa_dir: Path, refs, tmp_
     pred = tmp_path / "pred.npz"
     np.savez(pred, ids=np.array(ref.ids), answer_index=inverse[arrays["pred_index"]], ans_vocab=vocab)
     out = tmp_path / "out.json"
-    run = run_cli("evaluate", "--benchmark", "avqa", "--predictions", pred, "--annotations", avqa_dir,
+    run = run_cli("evaluate", "--benchmark", "avqa", "--predictions", pred, "--annotations", golden_avqa,
                   "--annotation-version", "json", "--output", out)
     assert run.code == 0, run.err
     doc = json.loads(out.read_text())

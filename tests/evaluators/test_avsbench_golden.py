@@ -1,4 +1,4 @@
-"""Parity with the official AVSBench code on every golden case in ../shared/golden/avsbench.
+"""Parity with the official AVSBench code on every golden case in tests/golden/avsbench.
 
 The official outputs are float32 torch arithmetic: compared at 1e-6 (golden README); counts exact.
 """

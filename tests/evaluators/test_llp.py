@@ -38,8 +38,9 @@ def golden(golden_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def avvp(datasets_dir: Path) -> Path:
-    return datasets_dir / "avvp"
+def avvp(golden_datasets_dir: Path) -> Path:
+    """The official val/test and evaluation files, shipped with the golden cases."""
+    return golden_datasets_dir / "avvp"
 
 
 @pytest.fixture(scope="module")
@@ -273,8 +274,10 @@ def test_protocol_is_default_and_parameters_are_used(refs) -> None:
     assert results["official"].primary_metric == "segment_audio"
 
 
-def test_weak_only_split_is_refused(avvp: Path) -> None:
+def test_weak_only_split_is_refused(datasets_dir: Path) -> None:
     from avu.errors import AvuInputError
+
+    avvp = datasets_dir / "avvp"  # AVVP_train.csv is not among the shipped files
 
     with pytest.raises(AvuInputError, match="weak labels only"):
         LlpEvaluator(load_references(avvp, "train"))

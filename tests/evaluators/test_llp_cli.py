@@ -15,8 +15,8 @@ pytestmark = pytest.mark.llp
 
 
 @pytest.fixture(scope="module")
-def avvp(datasets_dir: Path) -> Path:
-    return datasets_dir / "avvp"
+def avvp(golden_datasets_dir: Path) -> Path:
+    return golden_datasets_dir / "avvp"
 
 
 @pytest.fixture(scope="module")

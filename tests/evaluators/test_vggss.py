@@ -22,8 +22,8 @@ EMPTY_GT_ID = "MKC9LvRivTM_000030"
 
 
 @pytest.fixture(scope="module")
-def refs(datasets_dir: Path):
-    return load_references(datasets_dir / "vggss")
+def refs(golden_datasets_dir: Path):
+    return load_references(golden_datasets_dir / "vggss")  # the official files, shipped with the golden cases
 
 
 @pytest.fixture(scope="module")

@@ -17,14 +17,14 @@ FLOAT64_TOL = 1e-9
 
 
 @pytest.fixture(scope="module")
-def case(golden_dir: Path, datasets_dir: Path):
+def case(golden_dir: Path, golden_datasets_dir: Path):
     folder = golden_dir / "vggss"
     golden = json.loads((folder / "slavc_evaluatorfull.json").read_text())
     heat = np.load(folder / "vggss_heatmaps14.npz")
     position = {str(n): i for i, n in enumerate(heat["names"])}
     names = golden["inputs"]["names"]
     bb_counts = np.array(golden["inputs"]["bb_count"])
-    refs = load_references(datasets_dir / "vggss")
+    refs = load_references(golden_datasets_dir / "vggss")
     gt = refs.gt_maps([refs.index(n) for n in names])
     gt[bb_counts == 0] = False  # silent clips: no box, all-zero GT
     maps = heat["heatmap14"][[position[n] for n in names]]
@@ -34,9 +34,9 @@ def case(golden_dir: Path, datasets_dir: Path):
     return golden, bb_counts, ciou, areas, np.array(golden["inputs"]["conf"])
 
 
-def test_sounding_counts_match_the_boxes(case, datasets_dir: Path) -> None:
+def test_sounding_counts_match_the_boxes(case, golden_datasets_dir: Path) -> None:
     golden, bb_counts, _, _, _ = case
-    refs = load_references(datasets_dir / "vggss")
+    refs = load_references(golden_datasets_dir / "vggss")
     for name, count in zip(golden["inputs"]["names"], bb_counts):
         assert count in (0, len(refs.boxes_of(name)))
     assert (bb_counts[3::4] == 0).all() and (bb_counts > 0).sum() == 60

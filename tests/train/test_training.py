@@ -72,7 +72,7 @@ def test_run_writes_results_with_provenance(smoke_run):
 def test_prediction_files_evaluate_to_the_same_numbers(smoke_run, tiny_root, bench):
     """The written prediction file, read back by the benchmark's reader, gives the metrics
     the run reported (evaluated in memory while predicting)."""
-    from avu.evaluate import evaluate_file
+    from avu.scoring import evaluate_file
     from avu.train.predict import load_references
 
     _, run_dir, doc = smoke_run
@@ -127,6 +127,12 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(smoke_run, tiny_root, t
     reference = torch.load(Path(ref_dir) / "checkpoints" / "last.pt", weights_only=False)["model"]
     assert final.keys() == reference.keys()
     assert all(torch.equal(final[k], reference[k]) for k in final)
+    # the log holds each step once, and the running averages continued rather than restarted
+    log = [json.loads(x) for x in (tmp_path / "killed" / "train_log.jsonl").read_text().splitlines()]
+    ref_log = [json.loads(x) for x in (Path(ref_dir) / "train_log.jsonl").read_text().splitlines()]
+    assert [x["step"] for x in log] == [x["step"] for x in ref_log] == [2, 4, 6]
+    assert [{k: v for k, v in x.items() if k != "elapsed_s"} for x in log] == \
+        [{k: v for k, v in x.items() if k != "elapsed_s"} for x in ref_log]
 
 
 @pytest.mark.distributed

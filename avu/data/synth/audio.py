@@ -29,6 +29,8 @@ def tone(cat: Category, sr: int, phase: float) -> np.ndarray:
         partials = [(k, 1.0 / k) for k in range(1, 9)]
     elif cat.timbre == "bell":
         partials = [(1.0, 1.0), (2.76, 0.6), (5.4, 0.35), (8.93, 0.2)]
+    elif cat.timbre == "pluck":  # even partials only, decaying within each second (periodic per second)
+        partials = [(k, 1.0 / k) for k in (1, 2, 4, 6)]
     else:  # pragma: no cover
         raise ValueError(cat.timbre)
     out = np.zeros(sr)
@@ -36,6 +38,8 @@ def tone(cat: Category, sr: int, phase: float) -> np.ndarray:
         f = round(f0 * ratio)
         if f < nyq:
             out += amp * np.sin(2 * np.pi * f * t + phase * ratio)
+    if cat.timbre == "pluck":
+        out *= np.exp(-3.0 * t)
     return out
 
 

@@ -1,25 +1,31 @@
-"""The catalog of sounding categories: what each looks like and what it sounds like.
+"""The catalog of sounding categories: what each world category looks like and sounds like.
 
-Each benchmark's class list gets its own catalog, built deterministically from the
-list (it does not depend on the suite seed: different seeds give different clips of
-the same world). Appearances are (shape, colour) pairs plus texture and size; sounds
-are (pitch, timbre, pulse) triples. Two deliberate kinds of confusable pairs make the
-tasks need both modalities:
+There is one world (avu.data.world): every benchmark's class list maps onto its categories,
+and a category has one appearance and one sound in every generated dataset, so "dog" in AVE
+looks and sounds like "dog" in AVSS. Signatures are a pure function of the world tables
+(they do not depend on the suite seed: different seeds give different clips of the same
+world). Appearances are (shape, colour) pairs plus texture and size; sounds are (pitch,
+timbre, pulse) triples. The confusable groups are defined once, in
+``world_categories.tsv``, and make the tasks need both modalities:
 
-* look-alikes share shape and colour and differ only in texture: vision alone hardly
-  tells them apart, their sounds differ;
-* sound-alikes share the whole sound signature and look different: audio alone cannot
-  tell them apart. Scenes never hold two sound-alikes at once (that would make the
-  ground truth unknowable from the clip).
+* a look group shares shape, colour and size and differs only in texture: vision alone
+  hardly tells its members apart, their sounds differ;
+* a sound group shares the whole sound signature and looks different: audio alone cannot
+  tell them apart. Scenes never hold two members of a sound group at once (that would make
+  the ground truth unknowable from the clip).
+
+Categories used by a benchmark whose labels are scored ("core") get distinct (shape, colour)
+and distinct (pitch, timbre) pairs; the VGG-SS-only categories take what remains.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
-SHAPES = ("circle", "square", "triangle", "diamond", "ring", "cross", "flower", "hexagon")
+SHAPES = ("circle", "square", "triangle", "diamond", "ring", "cross", "flower", "hexagon", "star", "crescent")
 COLOURS = (
     (225, 45, 40),  # red
     (245, 145, 25),  # orange
@@ -30,12 +36,15 @@ COLOURS = (
     (150, 65, 210),  # purple
     (240, 110, 190),  # pink
     (245, 245, 245),  # white
+    (160, 240, 60),  # lime
+    (220, 40, 220),  # magenta
+    (0, 140, 130),  # teal
 )
 TEXTURES = ("solid", "stripes", "dots", "checker")
-TIMBRES = ("sine", "odd", "saw", "bell")
+TIMBRES = ("sine", "odd", "saw", "bell", "pluck")
 #: pitch grid: 18 fundamentals, about 2.8 semitones apart, 150 Hz .. 2.4 kHz
 PITCHES = tuple(float(150.0 * 2 ** (i * 48 / 17 / 12)) for i in range(18))
-PULSES = (0.0, 2.0, 4.0)  # amplitude-modulation rate in Hz (0 = steady)
+PULSES = (0.0, 2.0, 4.0, 6.0)  # amplitude-modulation rate in Hz (0 = steady)
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,7 @@ class Category:
     pulse: float
     look_alike: int = -1  # index of the category it is a look-alike of (-1: none)
     sound_alike: int = -1  # index of the category it is a sound-alike of (-1: none)
+    world: str = ""  # the world category it is drawn as (avu.data.world)
 
     @property
     def sound_key(self) -> tuple:
@@ -73,52 +83,119 @@ class Catalog:
         return i != j and self.categories[i].sound_key == self.categories[j].sound_key
 
 
-def build_catalog(name: str, class_names: tuple[str, ...] | list[str], confusable_fraction: float = 0.25) -> Catalog:
-    """A catalog for ``class_names``; ``confusable_fraction`` of the classes join a confusable pair.
+WORLD_CATEGORIES = "world_categories.tsv"
 
-    Appearance (shape x colour) and sound (pitch x timbre) combinations are assigned by a
-    fixed permutation, so every class is distinct unless made confusable on purpose.
-    """
-    n = len(class_names)
-    rng = np.random.default_rng(abs(hash_name(name)))
+
+@dataclass(frozen=True)
+class Signature:
+    """The look and sound of one world category."""
+
+    name: str
+    shape: str
+    colour: tuple[int, int, int]
+    texture: str
+    size: float
+    pitch: float
+    timbre: str
+    pulse: float
+    look_group: str
+    sound_group: str
+
+
+def _groups() -> dict[str, tuple[str, str]]:
+    """category -> (look group, sound group) from ``world_categories.tsv`` ('' = none)."""
+    import csv
+    from importlib import resources
+
+    from avu.data import world
+
+    text = resources.files("avu.data.synth").joinpath(WORLD_CATEGORIES).read_text(encoding="utf-8")
+    rows = list(csv.reader(text.splitlines(), delimiter="\t"))
+    if rows[0] != ["category", "look_group", "sound_group"]:
+        raise ValueError(f"{WORLD_CATEGORIES}: header must be category, look_group, sound_group")
+    out = {r[0]: (r[1], r[2]) for r in rows[1:]}
+    missing = [c for c in world.categories() if c not in out]
+    extra = [c for c in out if c not in world.categories()]
+    if missing or extra:
+        raise ValueError(f"{WORLD_CATEGORIES}: categories missing {missing[:5]}, unknown {extra[:5]}")
+    return out
+
+
+@cache
+def world_signatures() -> dict[str, Signature]:
+    """Signature of every world category (deterministic: seeded by the word "world")."""
+    from avu.data import world
+
+    groups = _groups()
+    core = {c for b, _, c in world.table() if b not in world.MANY_TO_ONE}
+    names = list(world.categories())
+    # a look (sound) unit is a group or an ungrouped category; units holding a core category come first
+    def units(kind: int) -> list[list[str]]:
+        by_key: dict[str, list[str]] = {}
+        for c in names:
+            by_key.setdefault(groups[c][kind] or f"={c}", []).append(c)
+        return sorted(by_key.values(), key=lambda u: not any(c in core for c in u))
+
+    rng = np.random.default_rng(hash_name("world") % 2**63)
     looks = [(s, c) for s in range(len(SHAPES)) for c in range(len(COLOURS))]
-    sounds = [(p, t) for p in range(len(PITCHES)) for t in range(len(TIMBRES))]
-    if n > min(len(looks), len(sounds)):
-        raise ValueError(f"catalog {name}: {n} classes exceed the {min(len(looks), len(sounds))} distinct signatures")
+    look_units, sound_units = units(0), units(1)
+    if len(look_units) > len(looks):
+        raise ValueError(f"{len(look_units)} looks needed, {len(looks)} (shape, colour) pairs exist")
     look_order = rng.permutation(len(looks))
-    # spread pitches: consecutive classes get pitches far apart
-    sound_order = rng.permutation(len(sounds))
-    cats = []
-    for i, cname in enumerate(class_names):
-        s, c = looks[look_order[i]]
-        p, t = sounds[sound_order[i]]
-        cats.append(
-            Category(
-                index=i,
-                name=cname,
-                shape=SHAPES[s],
-                colour=COLOURS[c],
-                texture=TEXTURES[int(rng.integers(len(TEXTURES)))],
-                size=float(rng.uniform(0.09, 0.15)),
-                pitch=PITCHES[p],
-                timbre=TIMBRES[t],
-                pulse=PULSES[int(rng.integers(len(PULSES)))],
-            )
-        )
-    # confusable pairs over disjoint classes: half look-alikes, half sound-alikes
-    n_pairs = round(confusable_fraction * n / 2)
-    chosen = rng.permutation(n)[: 2 * n_pairs]
-    for k in range(n_pairs):
-        a, b = int(chosen[2 * k]), int(chosen[2 * k + 1])
-        if k % 2 == 0:  # b looks like a, with another texture
-            other = [t for t in TEXTURES if t != cats[a].texture]
-            cats[b] = replace(cats[b], shape=cats[a].shape, colour=cats[a].colour,
-                              texture=other[k % len(other)], size=cats[a].size, look_alike=a)
-            cats[a] = replace(cats[a], look_alike=b)
-        else:  # b sounds exactly like a
-            cats[b] = replace(cats[b], pitch=cats[a].pitch, timbre=cats[a].timbre, pulse=cats[a].pulse, sound_alike=a)
-            cats[a] = replace(cats[a], sound_alike=b)
-    return Catalog(name, tuple(cats))
+    look_of: dict[str, tuple[int, int, str, float]] = {}
+    for k, unit in enumerate(look_units):
+        s, col = looks[look_order[k]]
+        size = float(rng.uniform(0.09, 0.15))
+        textures = rng.permutation(len(TEXTURES))
+        for j, c in enumerate(unit):  # group members differ in texture only
+            look_of[c] = (s, col, TEXTURES[int(textures[j % len(TEXTURES)])], size)
+    pairs = [(p, t) for p in range(len(PITCHES)) for t in range(len(TIMBRES))]
+    pair_order = list(rng.permutation(len(pairs)))
+    n_core = sum(any(c in core for c in u) for u in sound_units)
+    if n_core > len(pairs):
+        raise ValueError(f"{n_core} core sounds need distinct (pitch, timbre) pairs; {len(pairs)} exist")
+    # core units: distinct (pitch, timbre) pairs; the rest cycle through the pairs with other pulses
+    triples = [(*pairs[i], int(rng.integers(len(PULSES)))) for i in pair_order]
+    rest = [(*pairs[i], q) for q in range(len(PULSES)) for i in pair_order]
+    rest = [x for x in rest if x not in triples[:n_core]]
+    sound_of: dict[str, tuple[int, int, int]] = {}
+    for k, unit in enumerate(sound_units):
+        triple = triples[k] if k < n_core else rest[k - n_core]
+        for c in unit:
+            sound_of[c] = triple
+    out = {}
+    for c in names:
+        s, col, tex, size = look_of[c]
+        p, t, q = sound_of[c]
+        out[c] = Signature(c, SHAPES[s], COLOURS[col], tex, size, PITCHES[p], TIMBRES[t], PULSES[q], *groups[c])
+    return out
+
+
+@cache
+def catalog_for(benchmark: str, class_names: tuple[str, ...]) -> Catalog:
+    """The world seen through one benchmark's class list: entry i is class i, drawn as its category.
+
+    ``look_alike`` / ``sound_alike`` point to another class of this list in the same look (sound)
+    group but of another category (-1: none), so a look-alike never also sounds the same.
+    """
+    from avu.data import world
+
+    sigs = world_signatures()
+    cats = [world.category_of(benchmark, n) for n in class_names]
+
+    def partner(i: int, kind: str) -> int:
+        group = getattr(sigs[cats[i]], kind)
+        if not group:
+            return -1
+        return next((j for j, c in enumerate(cats) if c != cats[i] and getattr(sigs[c], kind) == group), -1)
+
+    entries = []
+    for i, (name, c) in enumerate(zip(class_names, cats)):
+        g = sigs[c]
+        entries.append(Category(index=i, name=name, shape=g.shape, colour=g.colour, texture=g.texture, size=g.size,
+                                pitch=g.pitch, timbre=g.timbre, pulse=g.pulse, look_alike=partner(i, "look_group"),
+                                sound_alike=partner(i, "sound_group"), world=c))
+    return Catalog(benchmark, tuple(entries))
 
 
 def hash_name(name: str) -> int:

@@ -62,6 +62,12 @@ def shape_mask(shape: str, u: np.ndarray, v: np.ndarray) -> np.ndarray:
         return r <= 0.68 + 0.32 * np.cos(5 * theta)
     if shape == "hexagon":
         return (av <= 0.866) & (au + av * 0.577 <= 1.0)
+    if shape == "star":  # five sharp points
+        r = np.sqrt(u * u + v * v)
+        theta = np.arctan2(v, u)
+        return r <= 0.45 + 0.55 * np.abs(np.cos(2.5 * theta)) ** 3
+    if shape == "crescent":  # a disc with a disc cut out of its right side
+        return (u * u + v * v <= 1.0) & ((u - 0.45) ** 2 + v * v > 0.55)
     raise ValueError(shape)
 
 

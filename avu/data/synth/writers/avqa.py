@@ -16,14 +16,13 @@ Layout (official json format; media mimic the 1 fps frame extraction of the offi
 from __future__ import annotations
 
 import json
-from functools import cache
 from pathlib import Path
 
 import numpy as np
 
 from avu import fileio
 from avu.data.classes import AVQA_INSTRUMENTS, AVQA_QTYPES, avqa_number
-from avu.data.synth.catalog import build_catalog
+from avu.data.synth.catalog import catalog_for
 from avu.data.synth.scene import Scene, SceneObject
 from avu.data.synth.writers.common import SPLITS, Job, place, write_clip_media
 
@@ -36,9 +35,8 @@ LOUDNESS = (0.45, 0.9, 1.8)
 RHYTHM = (0.0, 2.0, 4.0)
 
 
-@cache
-def catalog(confusable_fraction: float = 0.25):
-    return build_catalog("avqa", AVQA_INSTRUMENTS + ("voiceover",), confusable_fraction)
+def catalog():
+    return catalog_for("avqa", AVQA_INSTRUMENTS + ("voiceover",))
 
 
 def frame_paths(root: Path, vid: str) -> list[Path]:
@@ -322,7 +320,7 @@ def templates(f: Facts, rng, cat) -> dict[tuple[str, str], list]:
 
 
 def scene_for(job: Job) -> tuple[Scene, Facts]:
-    rng, knobs, cat = job.rng, job.knobs, catalog(job.knobs.confusable_fraction)
+    rng, knobs, cat = job.rng, job.knobs, catalog()
     n_on = int(rng.choice([1, 2, 3], p=[0.25, 0.4, 0.35]))
     first = int(job.permutation(len(AVQA_INSTRUMENTS))[job.index % len(AVQA_INSTRUMENTS)])
     names = [first]
@@ -365,7 +363,7 @@ def scene_for(job: Job) -> tuple[Scene, Facts]:
 def clip(job: Job) -> dict:
     rng = job.rng
     scene, facts = scene_for(job)
-    cat = catalog(job.knobs.confusable_fraction)
+    cat = catalog()
     vid_no = {"train": 0, "val": 1_000_000, "test": 2_000_000}[job.split] + job.index + 1
     vid = f"{vid_no:08d}"
     write_clip_media(job, scene, cat, frame_paths(Path(job.root), vid), wav_path(Path(job.root), vid))

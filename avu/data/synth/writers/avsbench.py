@@ -29,7 +29,7 @@ The generated S4 train split has all 5 masks (officially only the first is annot
 from __future__ import annotations
 
 import json
-from functools import cache, lru_cache
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +37,7 @@ import numpy as np
 from avu import fileio
 from avu.data import media
 from avu.data.classes import AVSS_CLASSES, S4_CATEGORIES, avss_palette
-from avu.data.synth.catalog import build_catalog
+from avu.data.synth.catalog import catalog_for
 from avu.data.synth.scene import Scene, random_flags
 from avu.data.synth.writers.common import (
     SPLITS,
@@ -56,11 +56,10 @@ S4_SECONDS = 5
 SCALE = 1.6
 
 
-@cache
-def catalog(benchmark: str, confusable_fraction: float = 0.25):
+def catalog(benchmark: str):
     if benchmark == "avss":
-        return build_catalog("avss", AVSS_CLASSES[1:], confusable_fraction)  # index + 1 = AVSS class
-    return build_catalog("avsbench", S4_CATEGORIES, confusable_fraction)
+        return catalog_for("avss", AVSS_CLASSES[1:])  # index + 1 = AVSS class
+    return catalog_for("avs_s4", S4_CATEGORIES)  # MS3 clips draw the S4 categories
 
 
 def s4_paths(root: Path, split: str, category: str, name: str):
@@ -102,7 +101,7 @@ def _distractors(rng, job: Job, cat, sounding: list[int], seconds: int, n_max: i
 
 
 def clip_s4(job: Job) -> dict:
-    rng, knobs, cat = job.rng, job.knobs, catalog("avs_s4", job.knobs.confusable_fraction)
+    rng, knobs, cat = job.rng, job.knobs, catalog("avs_s4")
     c = int(job.permutation(len(cat))[job.index % len(cat)])
     distract = _distractors(rng, job, cat, [c], S4_SECONDS, 2)
     slots = slot_ranges(1 + len(distract))
@@ -122,7 +121,7 @@ def clip_s4(job: Job) -> dict:
 
 
 def clip_ms3(job: Job) -> dict:
-    rng, knobs, cat = job.rng, job.knobs, catalog("avs_ms3", job.knobs.confusable_fraction)
+    rng, knobs, cat = job.rng, job.knobs, catalog("avs_ms3")
     first = int(job.permutation(len(cat))[job.index % len(cat)])
     sounding = [first] + pick_others(rng, cat, [first], int(rng.integers(1, 3)))
     distract = _distractors(rng, job, cat, sounding, S4_SECONDS, 1)
@@ -153,11 +152,11 @@ def _avss_count(index: int) -> int:
 
 
 @lru_cache(maxsize=64)
-def avss_groups(seed: int, split: str, n_clips: int, confusable_fraction: float) -> tuple[tuple[int, ...], ...]:
+def avss_groups(seed: int, split: str, n_clips: int) -> tuple[tuple[int, ...], ...]:
     """The sounding classes of every clip of a split: consecutive runs of a sequence of seeded
     permutations of the 70 classes (so every 70 objects cover every class), with sound-alike
     clashes inside a clip resolved by swapping with a later class of the sequence."""
-    cat = catalog("avss", confusable_fraction)
+    cat = catalog("avss")
     total = sum(_avss_count(i) for i in range(n_clips))
     rng = np.random.default_rng([seed, 71, SPLITS.index(split)])
     seq = np.concatenate([rng.permutation(len(cat)) for _ in range(total // len(cat) + 1)]).tolist()
@@ -176,10 +175,10 @@ def avss_groups(seed: int, split: str, n_clips: int, confusable_fraction: float)
 
 
 def clip_avss(job: Job) -> dict:
-    rng, knobs, cat = job.rng, job.knobs, catalog("avss", job.knobs.confusable_fraction)
+    rng, knobs, cat = job.rng, job.knobs, catalog("avss")
     label = "v1m" if rng.random() < 0.3 else "v2"
     seconds = 5 if label == "v1m" else 10
-    sounding = list(avss_groups(job.seed, job.split, job.n_in_split, job.knobs.confusable_fraction)[job.index])
+    sounding = list(avss_groups(job.seed, job.split, job.n_in_split)[job.index])
     k = len(sounding)
     distract = _distractors(rng, job, cat, sounding, seconds, 1) if k < 4 else []
     slots = slot_ranges(len(sounding) + len(distract))

@@ -26,7 +26,6 @@ class Knobs:
     p_distractor: float = 0.6  # chance of each silent visible distractor
     p_offscreen: float = 0.35  # chance of an off-screen sound of another class
     p_clutter: float = 0.5  # chance of a clutter shape / clutter noise that belongs to no class
-    confusable_fraction: float = 0.25  # share of classes in a look-alike or sound-alike pair
 
 
 @dataclass(frozen=True)

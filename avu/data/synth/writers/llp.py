@@ -16,14 +16,13 @@ filename = <11-char id>_<start>_<start+10>, as the official ids.
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 
 import numpy as np
 
 from avu import fileio
 from avu.data.classes import LLP_CLASSES
-from avu.data.synth.catalog import build_catalog
+from avu.data.synth.catalog import catalog_for
 from avu.data.synth.scene import Scene, random_flags, runs
 from avu.data.synth.writers.common import (
     SPLITS,
@@ -42,9 +41,8 @@ BENCHMARKS = ("llp",)
 SECONDS = 10
 
 
-@cache
-def catalog(confusable_fraction: float = 0.25):
-    return build_catalog("llp", LLP_CLASSES, confusable_fraction)
+def catalog():
+    return catalog_for("llp", LLP_CLASSES)
 
 
 def frame_paths(root: Path, name: str, n: int = SECONDS) -> list[Path]:
@@ -56,7 +54,7 @@ def wav_path(root: Path, name: str) -> Path:
 
 
 def scene_for(job: Job) -> tuple[Scene, list[dict]]:
-    rng, knobs, cat = job.rng, job.knobs, catalog(job.knobs.confusable_fraction)
+    rng, knobs, cat = job.rng, job.knobs, catalog()
     first = int(job.permutation(len(cat))[job.index % len(cat)])
     k = int(rng.choice([1, 2, 3], p=[0.35, 0.45, 0.2]))
     classes = [first] + pick_others(rng, cat, [first], k - 1)
@@ -85,7 +83,7 @@ def clip(job: Job) -> dict:
     start = 10 * int(job.rng.integers(0, 30))
     name = f"{youtube_like_id(job.seed, job.benchmark, job.split, job.index)}_{start}_{start + SECONDS}"
     scene, events = scene_for(job)
-    write_clip_media(job, scene, catalog(job.knobs.confusable_fraction), frame_paths(root, name), wav_path(root, name))
+    write_clip_media(job, scene, catalog(), frame_paths(root, name), wav_path(root, name))
     return {"filename": name, "events": events}
 
 

@@ -19,14 +19,13 @@ back the exact pixel bounds; xmax/ymax are exclusive and 1.0 at the frame edge.
 from __future__ import annotations
 
 import json
-from functools import cache
 from pathlib import Path
 
 import numpy as np
 
 from avu import fileio
-from avu.data.classes import S4_CATEGORIES
-from avu.data.synth.catalog import build_catalog
+from avu.data import world
+from avu.data.synth.catalog import catalog_for
 from avu.data.synth.render import bbox
 from avu.data.synth.scene import Scene, SceneObject, random_flags, trajectory
 from avu.data.synth.writers.common import (
@@ -41,12 +40,12 @@ from avu.data.synth.writers.common import (
 BENCHMARKS = ("vggss",)
 SECONDS = 10
 FRAME_T = 5
-VGGSS_CLASSES = tuple(c.replace("_", " ") for c in S4_CATEGORIES)
+#: the 221 class names of the official vggss.json, each drawn as its world category
+VGGSS_CLASSES = world.class_names("vggss")
 
 
-@cache
-def catalog(confusable_fraction: float = 0.25):
-    return build_catalog("vggss", VGGSS_CLASSES, confusable_fraction)
+def catalog():
+    return catalog_for("vggss", VGGSS_CLASSES)
 
 
 def frame_path(root: Path, file: str) -> Path:
@@ -62,7 +61,7 @@ def norm(pixel: int, size: int) -> float:
 
 
 def clip(job: Job) -> dict:
-    rng, knobs, cat = job.rng, job.knobs, catalog(job.knobs.confusable_fraction)
+    rng, knobs, cat = job.rng, job.knobs, catalog()
     root = Path(job.root)
     main = int(job.permutation(len(cat))[job.index % len(cat)])
     two = rng.random() < 0.15

@@ -1,4 +1,6 @@
-"""``avu evaluate``: score one prediction file and write results with provenance."""
+"""``avu evaluate``: score one prediction file and write results with provenance.
+
+(Not ``avu/evaluate.py``: that submodule would shadow the function ``avu.evaluate``.)"""
 
 from __future__ import annotations
 
