@@ -22,6 +22,7 @@ COMMANDS = {
     "predict": ("avu.inference", "write a trained checkpoint's predictions in the documented formats"),
     "manifest": ("avu.data.manifest", "build or check the manifests of the real test splits"),
     "profile": ("avu.profile.cli", "time a model: throughput, latency, FLOPs, MFU, memory, energy"),
+    "explore": ("avu.explore.cli", "write a static site to browse a report's or a result's samples"),
 }
 
 

@@ -3,7 +3,9 @@
 Runs what a table needs (reusing cached runs), compares with the published and pinned
 numbers under the tolerance tiers, writes markdown, JSON and LaTeX plus pictures to
 ``--out/<table>/``, and exits 1 when a checked cell is out of tolerance (2 on bad input).
-``--check`` compares the pinned results without running anything.
+``--check`` compares the pinned results without running anything and writes nothing, unless
+``--output DIR`` asks for its tables there (never over the last run's report). ``--html`` also
+writes the explorer site (``avu explore``) into the report folder.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 
 from avu import BENCHMARK_IDS, fileio, provenance
 from avu.errors import AvuInputError
-from avu.reproduce import plan, report
+from avu.reproduce import plan, reference_points, report
 from avu.reproduce.runner import RunOutcome, Settings, execute, rescore
 
 TABLES = ("main", "ablation", "avqa", "llp", "regression", "transfer")
@@ -33,7 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("reports"), help="report folder (a subfolder per table)")
     p.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
                    help="extra Hydra override for every run, e.g. train.steps=600 (repeatable)")
-    p.add_argument("--check", action="store_true", help="compare the pinned results without running anything")
+    p.add_argument("--check", action="store_true",
+                   help="compare the pinned results without running anything; prints only, unless --output")
+    p.add_argument("--output", type=Path, help="with --check: write its tables (and report.md) into this folder")
+    p.add_argument("--html", action="store_true",
+                   help="also write the explorer site (index.html + explore/) beside the report")
     p.add_argument("--pin", action="store_true", help="store these results as pinned (reference_results/ours)")
     p.add_argument("--bootstrap", type=int, default=1000, help="paired-bootstrap resamples (ablation)")
     p.add_argument("--no-figures", action="store_true", help="skip the pictures")
@@ -187,18 +193,9 @@ def _main(args: argparse.Namespace) -> int:
     benchmarks = [b for b in BENCHMARK_IDS if b in {r.benchmark for r in table.rows}]
     data_kind = "real" if args.data_root is not None else "generated"
     if args.check:
-        if table.kind == "ablation":
-            pinned = {(r.benchmark, r.configuration): r for r in refs.all_ours() if r.data == data_kind}
-            grid = render.ablation_grid(table, pinned, pinned_intervals(pinned, table.baseline))
-            report.write_tables(out, args.table, render.render_ablation_markdown(table, grid),
-                                render.render_ablation_latex(table, grid), render.render_ablation_json(table, grid))
-            print(render.render_ablation_markdown(table, grid))
-            return 0
-        comparisons = compare_table(table, refs, runs=None, data=data_kind)
-        report.write_tables(out, args.table, render.render_markdown(table, comparisons),
-                            render.render_latex(table, comparisons), render.render_json(table, comparisons))
-        print(render.render_markdown(table, comparisons))
-        return 1 if any_failed(comparisons) else 0
+        return _check(args, refs, table, data_kind)
+    if args.output is not None:
+        raise AvuInputError(None, "--output", "only with --check (a run writes its report to --out/<table>)")
 
     configurations = _configurations(args, table)
     seeds = _seeds(args.seeds)
@@ -210,6 +207,7 @@ def _main(args: argparse.Namespace) -> int:
 
     regressions = check_against_pinned(results.values(), refs) + config_drift(results, refs)
     pictures: dict[str, Path] = {}
+    points_md = None
     intervals = {}
     if table.kind == "ablation":
         intervals = _intervals(table, outcomes, settings, args.bootstrap)
@@ -225,13 +223,21 @@ def _main(args: argparse.Namespace) -> int:
         md = render.render_markdown(table, comparisons)
         report.write_tables(out, args.table, md, render.render_latex(table, comparisons),
                             render.render_json(table, comparisons))
+        points = _reference_points(benchmarks, settings) if settings.data_kind == "generated" else None
+        if points is not None:
+            reference_points.write(out / reference_points.FILE, points, settings.root)
+            points_md = reference_points.markdown(_ours_rows(comparisons), points)
         if not args.no_figures and args.table == "main":
-            pictures.update(_main_figures(outcomes, settings, benchmarks, out))
-    print(md)
-    reg_md = _regression_text(regressions)
-    print(reg_md)
-    page = report.report_page(table.title, [("Results", md), ("Re-run vs pinned (tier: ours)", reg_md)], pictures, out)
+            pictures.update(_main_figures(outcomes, settings, benchmarks, out, points))
+    sections = [("Results", md)]
+    if points_md is not None:
+        sections.append((POINTS_HEADING, points_md))
+    sections.append(("Re-run vs pinned (tier: ours)", _regression_text(regressions)))
+    _print_sections(sections)
+    page = report.report_page(table.title, sections, pictures, out)
     print(f"avu.reproduce: wrote {page} ({len(pictures)} picture(s))")
+    if args.html:
+        _write_site(out, settings.data_root)
     if args.pin:
         for key, result in results.items():
             if table.kind == "ablation" and key in intervals:  # the interval against the baseline travels along
@@ -279,6 +285,75 @@ def pinned_intervals(pinned, baseline: str) -> dict:
     key = f"vs_{baseline}"
     return {k: (r.extras[key]["lo"], r.extras[key]["hi"], r.extras[key]["estimate"])
             for k, r in pinned.items() if key in r.extras}
+
+
+POINTS_HEADING = "Ours beside the suite's oracle, prior and chance"
+
+
+def _print_sections(sections: list[tuple[str, str]]) -> None:
+    """The console shows the report's sections under the report's own headings."""
+    for heading, body in sections:
+        print(f"## {heading}\n\n{body.strip()}\n", flush=True)
+
+
+def _ours_rows(comparisons) -> list[tuple[str, str, float]]:
+    return [(c.cell.benchmark, c.cell.metric, c.cell.ours.value) for c in comparisons
+            if c.cell.ours is not None and c.cell.ours.data == "generated"]
+
+
+def _reference_points(benchmarks: list[str], settings: Settings):
+    """Oracle / prior / chance of the generated suite (None when the suite is not there)."""
+    from avu.data.annotations.common import SUITE_MARKER
+
+    if not (settings.suite / SUITE_MARKER).is_file():
+        return None
+    return reference_points.compute(benchmarks, settings.suite)
+
+
+def _write_site(folder: Path, data_root: Path | None) -> None:
+    from avu.explore.cli import report_site
+
+    index = report_site(folder, data_root)
+    print(f"avu.reproduce: wrote {index} (open it in a browser)")
+
+
+def _check(args: argparse.Namespace, refs, table, data_kind: str) -> int:
+    """Compare the pinned results, run nothing; write only into ``--output`` when given."""
+    from avu.results import any_failed, compare_table, render
+
+    benchmarks = [b for b in BENCHMARK_IDS if b in {r.benchmark for r in table.rows}]
+    target = args.output
+    if target is not None and (target.resolve() == (args.out / args.table).resolve()):
+        raise AvuInputError(target, "--output", "is the last run's report folder; --check never writes over it")
+    if table.kind == "ablation":
+        pinned = {(r.benchmark, r.configuration): r for r in refs.all_ours() if r.data == data_kind}
+        grid = render.ablation_grid(table, pinned, pinned_intervals(pinned, table.baseline))
+        md = render.render_ablation_markdown(table, grid)
+        tables = (md, render.render_ablation_latex(table, grid), render.render_ablation_json(table, grid))
+        comparisons = []
+    else:
+        comparisons = compare_table(table, refs, runs=None, data=data_kind)
+        md = render.render_markdown(table, comparisons)
+        tables = (md, render.render_latex(table, comparisons), render.render_json(table, comparisons))
+    sections = [("Pinned results (nothing run)", md)]
+    points = None
+    if data_kind == "generated" and comparisons:
+        points = _reference_points(benchmarks, _settings(args))
+        sections.append((POINTS_HEADING, reference_points.markdown(_ours_rows(comparisons), points) if points else
+                         "The generated suite is not there: `avu data synth` (or a run) makes it, then its "
+                         "oracle, prior and chance are shown here."))
+    _print_sections(sections)
+    if target is not None:
+        report.write_tables(target, args.table, *tables)
+        if points:
+            reference_points.write(target / reference_points.FILE, points, _settings(args).suite)
+        page = report.report_page(f"{table.title} (pinned, nothing run)", sections, {}, target)
+        print(f"avu.reproduce: wrote {page} and the {args.table} tables into {target}")
+        if args.html:
+            _write_site(target, None)
+    elif args.html:
+        raise AvuInputError(None, "--html", "with --check, give --output DIR for the site")
+    return 1 if any_failed(comparisons) else 0
 
 
 def _regression_text(regressions) -> str:
@@ -335,18 +410,22 @@ def _single_vs_joint_figure(results, intervals, benchmarks: list[str], out: Path
     return figures.bars_single_vs_joint(values, out / "figures" / "single_vs_joint.png")
 
 
-def _main_figures(outcomes: list[RunOutcome], settings: Settings, benchmarks: list[str], out: Path) -> dict[str, Path]:
+def _main_figures(outcomes: list[RunOutcome], settings: Settings, benchmarks: list[str], out: Path,
+                  points=None) -> dict[str, Path]:
     from avu.benchmarks import get_spec
     from avu.reproduce import figures
 
     pictures: dict[str, Path] = {}
     joint = next(o for o in outcomes if o.spec.configuration == "joint")
-    if settings.data_kind == "generated":
-        base = report.baseline_values(benchmarks, settings.root)
-        values = {b: {"ours": joint.metrics(b)[get_spec(b).evaluator.primary_metric], "baselines": base[b]}
-                  for b in benchmarks}
-        pictures["Ours vs prior and chance baselines"] = figures.main_table_bars(
-            values, out / "figures" / "ours_vs_baselines.png")
+    if points is not None:
+        values = {}
+        for b in benchmarks:
+            primary = get_spec(b).evaluator.primary_metric
+            values[b] = {"ours": joint.metrics(b)[primary],
+                         "baselines": {figures.REFERENCE_LABELS[k]: points[b][k][primary] for k in reference_points.KINDS}}
+        pictures["Ours vs the suite's oracle, prior and chance (prior: training split only, no look at the clip)"] = \
+            figures.main_table_bars(values, out / "figures" / "ours_vs_baselines.png",
+                                    title="Ours vs the generated suite's oracle, prior and chance")
     if "vggss" in benchmarks:
         pictures["Sound-source localisation (VGG-SS)"] = report.localisation_figure(
             joint, settings, out / "figures" / "vggss_localisation.png")

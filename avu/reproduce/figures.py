@@ -35,9 +35,17 @@ _STYLE = {
 }
 #: Okabe-Ito colours (colour-blind safe); the first is always "ours" / joint.
 COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999")
-BINARY_MASK_COLOUR = (1.0, 0.23, 0.19)
-MASK_ALPHA = 0.55
 HEATMAP_ALPHA = 0.5
+#: outline colours (RGB 0..255) of ground truth and prediction in every overlay (figures and the
+#: explorer): lime and magenta stay apart for the common colour-vision deficiencies, and each
+#: outline is drawn over a dark halo so it shows on bright, dark and coloured frames alike
+#: what each reference point of the generated suite is, as the bar chart's legend names it
+REFERENCE_LABELS = {"oracle": "oracle (ground truth as prediction)", "prior": "prior (training split only)",
+                    "chance": "chance (uniform random)"}
+GT_OUTLINE = (0, 255, 0)
+PRED_OUTLINE = (255, 0, 255)
+HALO = (0, 0, 0)
+OUTLINE_WIDTH = 2
 
 # Sizes in pixels (figure = these at DPI); tests rely on them.
 BARS_SIZE = (1000, 460)
@@ -144,6 +152,61 @@ def _image_axes(ax, height: int, width: int) -> None:
     ax.set_xticks([])
     ax.set_yticks([])
     ax.spines[:].set_visible(False)
+
+
+def _dilate(mask: np.ndarray, steps: int = 1) -> np.ndarray:
+    """4-neighbour binary dilation, ``steps`` times (pure numpy: no scipy needed at view time)."""
+    out = np.asarray(mask, dtype=bool).copy()
+    for _ in range(steps):
+        grown = out.copy()
+        grown[1:] |= out[:-1]
+        grown[:-1] |= out[1:]
+        grown[:, 1:] |= out[:, :-1]
+        grown[:, :-1] |= out[:, 1:]
+        out = grown
+    return out
+
+
+def outline(mask: np.ndarray, width: int = OUTLINE_WIDTH) -> np.ndarray:
+    """(H, W) bool: the pixels within ``width`` of the region's border, inside and out."""
+    region = np.asarray(mask, dtype=bool)
+    border = region & ~_erode(region)
+    return _dilate(border, width - 1) if width > 1 else border
+
+
+def _erode(mask: np.ndarray) -> np.ndarray:
+    """4-neighbour erosion; outside the image counts as background, so a region touching the
+    frame's edge is outlined along it."""
+    padded = np.pad(mask, 1, constant_values=False)
+    return ~_dilate(~padded)[1:-1, 1:-1]
+
+
+def draw_outline(rgb: np.ndarray, mask: np.ndarray, colour: Sequence[int], width: int = OUTLINE_WIDTH,
+                 dash: int = 0) -> np.ndarray:
+    """``rgb`` (H, W, 3) uint8 with the outline of ``mask`` in ``colour`` over a 1-pixel dark halo
+    (in place, returned). The halo keeps the line visible on a frame of the same colour; with
+    ``dash`` > 0 the line alternates ``colour`` and white every ``dash`` pixels, for colours that
+    may equal the object's own (AVSS palette colours on the generated shapes)."""
+    line = outline(mask, width)
+    rgb[_dilate(line) & ~line] = HALO
+    rgb[line] = colour
+    if dash > 0:
+        yy, xx = np.nonzero(line)
+        white = ((yy + xx) // dash) % 2 == 1
+        rgb[yy[white], xx[white]] = (255, 255, 255)
+    return rgb
+
+
+SEMANTIC_DASH = 4
+
+
+def draw_label_outlines(rgb: np.ndarray, labels: np.ndarray, palette: np.ndarray,
+                        width: int = OUTLINE_WIDTH) -> np.ndarray:
+    """Outline every non-background class of a label map in its palette colour, dashed (in place)."""
+    for c in np.unique(labels):
+        if c > 0:
+            draw_outline(rgb, labels == c, tuple(int(v) for v in palette[c]), width, dash=SEMANTIC_DASH)
+    return rgb
 
 
 def _short(text: str, limit: int = 28) -> str:
@@ -329,7 +392,7 @@ def localisation_examples(examples: Sequence[Mapping[str, Any]], path: str | Pat
         raise ValueError("localisation_examples: no examples")
     cols = min(len(examples), LOC_COLUMNS)
     rows = math.ceil(len(examples) / cols)
-    with _figure(cols * LOC_CELL[0], rows * LOC_CELL[1] + TITLE_HEIGHT) as fig:
+    with _figure(cols * LOC_CELL[0], rows * LOC_CELL[1] + TITLE_HEIGHT + LEGEND_HEIGHT) as fig:
         axes = fig.subplots(rows, cols, squeeze=False)
         for ax in axes.flat[len(examples):]:
             ax.set_axis_off()
@@ -342,13 +405,24 @@ def localisation_examples(examples: Sequence[Mapping[str, Any]], path: str | Pat
             _show(ax, frame, interpolation="bilinear")
             _show(ax, heat, cmap="jet", alpha=HEATMAP_ALPHA, vmin=0.0, vmax=1.0, interpolation="bilinear")
             for x0, y0, x1, y1 in boxes:
-                ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="lime", linewidth=1.5))
+                ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="lime", linewidth=1.5,
+                                       path_effects=_halo()))
             _image_axes(ax, *frame.shape[:2])
             ciou = ex.get("ciou")
             score = "cIoU n/a" if ciou is None else f"cIoU {_number(ciou, what + '.ciou'):.2f}"
             ax.set_title(f"{_short(sid)}\n{score}", fontsize=8)
-        fig.suptitle(f"{title}\n(heatmap normalised per sample; green: ground-truth boxes)", fontsize=9)
+        fig.suptitle(title, fontsize=9)
+        _localisation_legend(fig, cols)
         return _save(fig, path)
+
+
+def _localisation_legend(fig: Figure, cols: int) -> None:
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color="lime", linewidth=2, path_effects=_halo(), label="ground-truth box"),
+               Patch(color=(0.0, 0.0, 0.5), label="heatmap low"),
+               Patch(color=(0.5, 0.0, 0.0), label="heatmap high (jet, normalised per sample)")]
+    fig.legend(handles=handles, loc="outside lower center", ncols=3 if cols > 1 else 1, fontsize=7)
 
 
 def _heatmap(value: Any, what: str) -> np.ndarray:
@@ -370,19 +444,6 @@ def _boxes(value: Any, what: str) -> np.ndarray:
                        or (boxes[:, 2] < boxes[:, 0]).any() or (boxes[:, 3] < boxes[:, 1]).any()):
         raise ValueError(f"{what}: boxes must be normalised xyxy in [0, 1] with x0 <= x1, y0 <= y1")
     return boxes
-
-
-def mask_rgba(mask: np.ndarray, semantic: bool) -> np.ndarray:
-    """RGBA overlay of one (H, W) mask: AVSS palette colour per class (semantic) or one colour
-    (binary, any value > 0), alpha ``MASK_ALPHA`` on labelled pixels, transparent on background."""
-    mask = np.asarray(mask)
-    rgba = np.zeros(mask.shape + (4,), dtype=np.float32)
-    if semantic:
-        rgba[..., :3] = _palette()[mask] / 255.0
-    else:
-        rgba[..., :3] = BINARY_MASK_COLOUR
-    rgba[..., 3] = np.where(mask > 0, MASK_ALPHA, 0.0)
-    return rgba
 
 
 def _palette() -> np.ndarray:
@@ -437,7 +498,7 @@ def segmentation_examples(examples: Sequence[Mapping[str, Any]], path: str | Pat
     # classes named in the legend: every non-background class shown in a semantic example
     shown = [np.unique(np.concatenate([gt.ravel(), pred.ravel()])) for _, _, gt, pred, sem in prepared if sem]
     classes = sorted({int(c) for labels in shown for c in labels} - {0})
-    height = 2 * len(prepared) * SEG_CELL + TITLE_HEIGHT + (LEGEND_HEIGHT if classes else 0)
+    height = 2 * len(prepared) * SEG_CELL + TITLE_HEIGHT + LEGEND_HEIGHT
     with _figure(SEG_LABEL_WIDTH + cols * SEG_CELL, height) as fig:
         axes = fig.subplots(2 * len(prepared), cols, squeeze=False)
         for r, (sid, frames, gt, pred, semantic) in enumerate(prepared):
@@ -447,8 +508,8 @@ def segmentation_examples(examples: Sequence[Mapping[str, Any]], path: str | Pat
                     if t >= len(frames):
                         ax.set_axis_off()
                         continue
-                    _show(ax, frames[t], interpolation="bilinear")
-                    _show(ax, mask_rgba(masks[t], semantic), interpolation="nearest")
+                    _show(ax, _outlined(frames[t], masks[t], semantic, GT_OUTLINE if name == "GT" else PRED_OUTLINE),
+                          interpolation="nearest")
                     _image_axes(ax, *masks[t].shape)
                     if t == 0:
                         ax.set_ylabel(f"{_short(sid, 14)}\n{name}", fontsize=7)
@@ -456,8 +517,35 @@ def segmentation_examples(examples: Sequence[Mapping[str, Any]], path: str | Pat
                         ax.set_title(f"frame {t}", fontsize=7)
         if classes:
             _class_legend(fig, classes)
+        else:
+            _outline_legend(fig)
         fig.suptitle(title, fontsize=9)
         return _save(fig, path)
+
+
+def _outlined(frame: np.ndarray, mask: np.ndarray, semantic: bool, colour: Sequence[int]) -> np.ndarray:
+    """The frame at the mask's resolution, uint8, with the mask outlined (classes in their colours)."""
+    from PIL import Image
+
+    rgb = np.asarray(Image.fromarray((frame * 255).round().astype(np.uint8)).resize(
+        (mask.shape[1], mask.shape[0]), Image.BILINEAR)).copy()
+    if semantic:
+        return draw_label_outlines(rgb, mask, _palette().astype(np.uint8))
+    return draw_outline(rgb, mask > 0, colour)
+
+
+def _outline_legend(fig: Figure) -> None:
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=np.asarray(c) / 255, linewidth=3, path_effects=_halo(), label=label)
+               for c, label in ((GT_OUTLINE, "ground truth (outline)"), (PRED_OUTLINE, "prediction (outline)"))]
+    fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=7)
+
+
+def _halo():
+    from matplotlib import patheffects
+
+    return [patheffects.Stroke(linewidth=5, foreground="black"), patheffects.Normal()]
 
 
 def _class_legend(fig: Figure, classes: list[int], limit: int = 16) -> None:
@@ -467,4 +555,5 @@ def _class_legend(fig: Figure, classes: list[int], limit: int = 16) -> None:
     handles = [Patch(color=tuple(palette[c]), label=AVSS_CLASSES[c]) for c in classes[:limit]]
     if len(classes) > limit:
         handles.append(Patch(color="white", label=f"+{len(classes) - limit} more"))
+    handles.append(Patch(color="white", label="(outlines dashed in the class colour)"))
     fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 8), fontsize=7)

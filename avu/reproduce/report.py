@@ -80,18 +80,6 @@ def segmentation_figure(outcome: RunOutcome, settings: Settings, benchmark: str,
     return figures.segmentation_examples(examples, path, title=f"{benchmark}: ground truth and prediction")
 
 
-def baseline_values(benchmarks: list[str], root: Path) -> dict[str, dict[str, float]]:
-    """Prior and chance baselines (primary metric, %) on the test split, for the pictures and the report."""
-    from avu.data.synth.baselines import evaluate
-
-    out = {}
-    for b in benchmarks:
-        res = evaluate(b, root)
-        primary = get_spec(b).evaluator.primary_metric
-        out[b] = {kind: float(res[kind][primary]) for kind in ("prior", "chance")}
-    return out
-
-
 def report_page(title: str, sections: list[tuple[str, str]], pictures: Mapping[str, Path], out: Path) -> Path:
     lines = [f"# {title}", ""]
     for heading, body in sections:

@@ -103,11 +103,22 @@ def _header(table: ComparisonTable) -> list[str]:
     return ["benchmark", "metric", f"published ({table.published_method})", "ours", "delta", "tolerance", "status"]
 
 
+def _seeds_text(comparisons: Sequence[Comparison]) -> str:
+    """What "ours" is, as the cells show it: one seed (no ± shown) or mean ± std over n seeds."""
+    counts = sorted({c.cell.ours.n_seeds for c in comparisons if c.cell.ours is not None})
+    if not counts:
+        return "no result of ours yet"
+    if counts == [1]:
+        return "one seed (no std)"
+    seeds = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+    return f"mean ± std over {seeds} seeds" + (" (a cell without ± has one seed)" if 1 in counts else "")
+
+
 def render_markdown(table: ComparisonTable, comparisons: Sequence[Comparison]) -> str:
     """The filled comparison table as GitHub markdown."""
     p = _prepare(comparisons)
     legend = (
-        f"ours: configuration `{table.configuration}`; values in percent, mean ± std over seeds. "
+        f"ours: configuration `{table.configuration}`; values in percent, {_seeds_text(comparisons)}. "
         "Status: pass/fail within/outside the tolerance; n/a: nothing to compare (no run or no published "
         "number); generated: not comparable: our number is from the generated suite, never compared with "
         "a published one."

@@ -149,12 +149,12 @@ def _loc_examples(n: int = 5):
 def test_localisation_examples_size_and_determinism(tmp_path):
     a = F.localisation_examples(_loc_examples(5), tmp_path / "a.png")
     b = F.localisation_examples(_loc_examples(5), tmp_path / "b.png")
-    assert _size(a) == (4 * F.LOC_CELL[0], 2 * F.LOC_CELL[1] + F.TITLE_HEIGHT)
+    assert _size(a) == (4 * F.LOC_CELL[0], 2 * F.LOC_CELL[1] + F.TITLE_HEIGHT + F.LEGEND_HEIGHT)
     assert a.read_bytes() == b.read_bytes()
     # ground-truth boxes are drawn in lime
     assert _near(_png(a), (0, 255, 0), tol=30) > 200
     one = F.localisation_examples(_loc_examples(1), tmp_path / "one.png")
-    assert _size(one) == (F.LOC_CELL[0], F.LOC_CELL[1] + F.TITLE_HEIGHT)
+    assert _size(one) == (F.LOC_CELL[0], F.LOC_CELL[1] + F.TITLE_HEIGHT + F.LEGEND_HEIGHT)
 
 
 @pytest.mark.parametrize("change, message", [
@@ -181,28 +181,29 @@ def _seg_example(sample_id, gt_value, pred_value, semantic, frames=5, size=16):
             "pred": np.full((frames, size, size), pred_value, np.uint8), "semantic": semantic}
 
 
-def test_mask_rgba_uses_the_avss_palette():
-    palette = np.asarray(avss_palette(), np.float32) / 255
-    labels = np.arange(71, dtype=np.uint8).reshape(1, 71)
-    rgba = F.mask_rgba(labels, semantic=True)
-    assert np.allclose(rgba[0, :, :3], palette)
-    assert rgba[0, 0, 3] == 0 and (rgba[0, 1:, 3] == F.MASK_ALPHA).all()
-    binary = F.mask_rgba(np.array([[0, 1]], np.uint8), semantic=False)
-    assert np.allclose(binary[0, 1, :3], F.BINARY_MASK_COLOUR) and binary[0, 0, 3] == 0
+def test_outline_has_a_dark_halo_and_follows_the_region():
+    rgb = np.full((20, 20, 3), 200, np.uint8)
+    mask = np.zeros((20, 20), bool)
+    mask[5:15, 5:15] = True
+    F.draw_outline(rgb, mask, F.PRED_OUTLINE)
+    line = (rgb == F.PRED_OUTLINE).all(axis=-1)
+    assert line[5, 5:15].all() and line[14, 5:15].all() and not line[9:11, 9:11].any()  # border only
+    assert (rgb[3, 8] == F.HALO).all() and (rgb[8, 3] == F.HALO).all()  # halo just outside the line
+    edge = F.outline(np.ones((6, 6), bool), width=1)  # a region touching the frame is outlined along it
+    assert edge[0].all() and edge[:, 0].all() and not edge[2:4, 2:4].any()
 
 
-def test_segmentation_semantic_colours_come_from_the_palette(tmp_path):
-    # over black frames a class-c pixel renders as MASK_ALPHA * palette[c]
+def test_segmentation_outlines_in_their_colours(tmp_path):
+    # over black frames: semantic classes outlined (dashed) in their palette colours, binary masks in
+    # the GT / prediction outline colours, each with a legend row
     semantic = _png(F.segmentation_examples([_seg_example("v", 5, 2, True)], tmp_path / "s.png"))
     binary = _png(F.segmentation_examples([_seg_example("v", 1, 1, False)], tmp_path / "b.png"))
     palette = np.asarray(avss_palette())
-    purple, green = (F.MASK_ALPHA * palette[5]).round(), (F.MASK_ALPHA * palette[2]).round()
     assert tuple(palette[5]) == (128, 0, 128) and tuple(palette[2]) == (0, 128, 0)
-    assert _near(semantic, purple) > 5000 and _near(semantic, green) > 5000
-    assert _near(binary, purple) == 0 and _near(binary, green) == 0
-    assert _near(binary, (F.MASK_ALPHA * np.array(F.BINARY_MASK_COLOUR) * 255).round()) > 10000
-    # the class legend adds a row to semantic figures
-    assert semantic.shape[0] == binary.shape[0] + F.LEGEND_HEIGHT
+    assert _near(semantic, palette[5]) > 500 and _near(semantic, palette[2]) > 500
+    assert _near(binary, palette[5]) == 0
+    assert _near(binary, F.GT_OUTLINE, tol=30) > 500 and _near(binary, F.PRED_OUTLINE, tol=30) > 500
+    assert semantic.shape[0] == binary.shape[0]
 
 
 def test_segmentation_examples_size_and_determinism(tmp_path):
