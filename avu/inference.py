@@ -75,7 +75,8 @@ def predict(args: argparse.Namespace) -> dict[str, Any]:
     info = D.setup(args.device)
     try:
         model = build_model(cfg["model"]).to(info.device)
-        model.load_state_dict(state["model"])
+        # the weights training evaluated: their moving average where train.ema_decay kept one
+        model.load_state_dict(state["ema"] if "ema" in state else state["model"])
         amp = _amp_enabled(cfg["train"], info.device)  # as training's own evaluation
         docs = evaluate_all(model, cfg, chosen, root, args.out, info, amp, progress=info.main)
     finally:

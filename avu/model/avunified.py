@@ -256,9 +256,22 @@ class AVUnified(nn.Module):
         emb = self.decoder.weight()[ids]
         return self.mask_head(pixels, emb, t)
 
+    def _avss_factored(self) -> bool:
+        form = self.loss_cfg.get("avss_mask", "softmax")
+        if form not in ("softmax", "factored"):
+            raise ValueError(f"model.loss.avss_mask must be softmax|factored, got {form!r}")
+        return form == "factored"
+
     def _mask_class_ids(self, task: str) -> torch.Tensor:
+        """Mask-head classes: S4/MS3/VGG-SS ``<background>, <sounding>``; AVSS ``<background>``,
+        the 70 classes (softmax), with ``<sounding>`` between them when factored."""
         c = self.codec
-        ids = [c.background, *c.class_ids("avss")] if task == "avss" else [c.background, c.sounding]
+        if task != "avss":
+            ids = [c.background, c.sounding]
+        elif self._avss_factored():
+            ids = [c.background, c.sounding, *c.class_ids("avss")]
+        else:
+            ids = [c.background, *c.class_ids("avss")]
         return torch.tensor(ids, device=self.decoder.embed.weight.device)
 
     # -- training -----------------------------------------------------------------------------
@@ -333,23 +346,35 @@ class AVUnified(nn.Module):
             target = target[:, frames]
             valid = None if valid is None else valid[:, frames]
         logits = self.mask_logits(task, enc, frames).float()
-        if task == "avss":
+        if task == "avss" and self._avss_factored():
+            # where: the sounding-vs-background score S4 and MS3 train too; what: the class,
+            # learned on the sounding pixels only (not drowned by the background majority)
+            per_frame = self._binary_mask_loss(logits[:, :, :2], target > 0)
+            fg = target > 0
+            ce = F.cross_entropy(logits[:, :, 2:].flatten(0, 1), (target.flatten(0, 1).long() - 1).clamp_min(0),
+                                 reduction="none").view(fg.shape)
+            per_frame = per_frame + (ce * fg).sum(dim=(2, 3)) / fg.sum(dim=(2, 3)).clamp_min(1)
+        elif task == "avss":
             weight = torch.ones(logits.shape[2], device=logits.device)
             weight[0] = float(self.loss_cfg.get("mask_background_weight", 1.0))
             loss = F.cross_entropy(logits.flatten(0, 1), target.flatten(0, 1).long(), weight=weight, reduction="none")
             per_frame = loss.mean(dim=(1, 2)).view(target.shape[:2])
         else:
-            binary = logits[:, :, 1] - logits[:, :, 0]
-            tgt = target.float()
-            bce = F.binary_cross_entropy_with_logits(binary, tgt, reduction="none").mean(dim=(2, 3))
-            prob = torch.sigmoid(binary)
-            inter = (prob * tgt).sum(dim=(2, 3))
-            dice = 1 - (2 * inter + 1) / (prob.sum(dim=(2, 3)) + tgt.sum(dim=(2, 3)) + 1)
-            per_frame = bce + float(self.loss_cfg.get("dice", 1.0)) * dice
+            per_frame = self._binary_mask_loss(logits, target)
         if valid is None:
             return per_frame.mean()
         valid = valid.float()
         return (per_frame * valid).sum() / valid.sum().clamp_min(1.0)
+
+    def _binary_mask_loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """(B, T) BCE + dice of ``<sounding>`` vs ``<background>`` (logits[:, :, 1] vs [:, :, 0])."""
+        binary = logits[:, :, 1] - logits[:, :, 0]
+        tgt = target.float()
+        bce = F.binary_cross_entropy_with_logits(binary, tgt, reduction="none").mean(dim=(2, 3))
+        prob = torch.sigmoid(binary)
+        inter = (prob * tgt).sum(dim=(2, 3))
+        dice = 1 - (2 * inter + 1) / (prob.sum(dim=(2, 3)) + tgt.sum(dim=(2, 3)) + 1)
+        return bce + float(self.loss_cfg.get("dice", 1.0)) * dice
 
     # -- inference ------------------------------------------------------------------------------
     @torch.no_grad()
@@ -387,7 +412,7 @@ class AVUnified(nn.Module):
             return {"heatmaps": self._vggss_heatmaps(decoded, enc)}
         logits = self.mask_logits(task, enc).float()
         if task == "avss":
-            return {"labels": self._avss_labels(decoded, logits)}
+            return {"labels": self._avss_labels(decoded, enc, logits)}
         binary = logits[:, :, 1] - logits[:, :, 0]
         up = F.interpolate(binary, size=(MASK_SIZE, MASK_SIZE), mode="bilinear", align_corners=False)
         if task in self._gated():
@@ -419,24 +444,51 @@ class AVUnified(nn.Module):
             return boxes.astype(np.float32)
         return (boxes + 0.5 * attention).astype(np.float32)
 
-    def _avss_labels(self, decoded: list[dict[str, Any]], logits: torch.Tensor) -> np.ndarray:
-        b, t, k = logits.shape[:3]
-        gate = "avss" in self._gated()
-        low_argmax = logits.argmax(dim=2)  # (B, T, h, w)
+    def _avss_presence(self, decoded: list[dict[str, Any]], enc: Encoded, logits: torch.Tensor) -> np.ndarray | None:
+        """(B, T, K) classes allowed in each frame (index 0 = background), or None: every class
+        the mask head's own per-pixel argmax names (``model.decode.avss_classes``)."""
+        source = self.decode_cfg.get("avss_classes", "tokens")
+        if source == "tokens":  # the classes the decoder names per frame
+            return np.stack([d["present"] for d in decoded]).astype(bool)
+        if source == "segment":  # the per-frame class head (trained by the segment loss)
+            prob = torch.sigmoid(self.segment_logits("avss", enc).float()).cpu().numpy()
+            present = np.zeros((*prob.shape[:2], prob.shape[2] + 1), dtype=bool)
+            present[..., 1:] = prob >= 0.5
+            return present
+        if source == "pixels":
+            return None
+        raise ValueError(f"model.decode.avss_classes must be tokens|segment|pixels, got {source!r}")
+
+    def _avss_labels(self, decoded: list[dict[str, Any]], enc: Encoded, logits: torch.Tensor) -> np.ndarray:
+        """(B, T, 224, 224) AVSS labels. Softmax form: per pixel, the argmax over background and
+        the frame's allowed classes. Factored form: the sounding pixels (``<sounding>`` score
+        above ``<background>``) take the argmax of the allowed classes, the rest is background."""
+        b, t = logits.shape[:2]
+        present = self._avss_presence(decoded, enc, logits) if "avss" in self._gated() else None
+        if self._avss_factored():
+            binary = logits[:, :, 1] - logits[:, :, 0]
+            sounding = F.interpolate(binary, size=(MASK_SIZE, MASK_SIZE), mode="bilinear", align_corners=False) > 0
+            # label-aligned scores: index 0 (background) is decided by ``sounding``, never by argmax
+            scores = torch.cat([torch.full_like(logits[:, :, :1], float("-inf")), logits[:, :, 2:]], dim=2)
+            candidates = scores.argmax(dim=2)
+        else:
+            sounding, scores, candidates = None, logits, logits.argmax(dim=2)
         out = np.zeros((b, t, MASK_SIZE, MASK_SIZE), dtype=np.uint8)
         for n in range(b):
-            present = decoded[n]["present"]
             for f in range(t):
-                if gate:
-                    allowed = [0, *np.flatnonzero(present[f][1:]) + 1]
-                else:
-                    allowed = sorted(set(low_argmax[n, f].unique().tolist()) | {0})
-                if len(allowed) == 1:
+                if present is not None:
+                    allowed = np.flatnonzero(present[n, f][1:]) + 1
+                else:  # the classes the low-resolution argmax names
+                    allowed = [c for c in candidates[n, f].unique().tolist() if c > 0]
+                if len(allowed) == 0 or (sounding is not None and not bool(sounding[n, f].any())):
                     continue
-                sel = torch.tensor(allowed, device=logits.device)
-                up = F.interpolate(logits[n, f, sel][None], size=(MASK_SIZE, MASK_SIZE), mode="bilinear",
+                sel = torch.tensor([0, *allowed] if sounding is None else list(allowed), device=logits.device)
+                up = F.interpolate(scores[n, f, sel][None], size=(MASK_SIZE, MASK_SIZE), mode="bilinear",
                                    align_corners=False)[0]
-                out[n, f] = sel[up.argmax(dim=0)].cpu().numpy().astype(np.uint8)
+                label = sel[up.argmax(dim=0)]
+                if sounding is not None:
+                    label = torch.where(sounding[n, f], label, torch.zeros_like(label))
+                out[n, f] = label.cpu().numpy().astype(np.uint8)
         return out
 
 

@@ -169,3 +169,35 @@ def test_missing_local_weights_is_a_one_line_error(model_cfg, tmp_path):
     cfg = model_cfg("model=real_resnet18", f"model.visual.weights={tmp_path / 'missing.pth'}")
     with pytest.raises(AvuInputError, match="never downloaded"):
         build_model(cfg.model)
+
+
+@pytest.mark.parametrize("form", ["softmax", "factored"])
+@pytest.mark.parametrize("source", ["tokens", "segment", "pixels"])
+def test_avss_mask_forms_and_class_sources(model_cfg, form, source):
+    cfg = model_cfg(f"model.loss.avss_mask={form}", f"+model.decode.avss_classes={source}")
+    torch.manual_seed(0)
+    model = build_model(cfg.model)
+    batch = example_batch(cfg, 2, "cpu", task="avss", model=model)
+    model.train()
+    loss, parts = model.training_loss(batch)
+    loss.backward()
+    assert torch.isfinite(parts["mask"])
+    # factored: the <sounding> token (shared with S4/MS3) is one of the AVSS mask classes
+    sounding = model.decoder.embed.weight.grad[model.codec.sounding]
+    assert bool(sounding.abs().sum() > 0) == (form == "factored")
+    model.eval()
+    labels = model.predict(batch)["labels"]
+    assert labels.shape == (2, 10, 224, 224) and labels.dtype == np.uint8 and labels.max() <= 70
+
+
+def test_factored_avss_labels_are_the_sounding_pixels_classes(model_cfg):
+    """Sounding pixels take the best allowed class; the rest is background."""
+    cfg = model_cfg("model.loss.avss_mask=factored", "model.decode.mask_gate=[]")
+    model = build_model(cfg.model)
+    h = model.mask_size
+    logits = torch.full((1, 1, 72, h, h), -5.0)
+    logits[0, 0, 0] = 1.0                      # background everywhere ...
+    logits[0, 0, 1, : h // 2] = 3.0            # ... but the top half sounds
+    logits[0, 0, 2 + 6] = 2.0                  # class 7 scores best everywhere
+    labels = model._avss_labels([{}], None, logits)[0, 0]
+    assert set(np.unique(labels[:100])) == {7} and set(np.unique(labels[124:])) == {0}
