@@ -25,7 +25,9 @@ TABLES = ("main", "ablation", "avqa", "llp", "regression", "transfer")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m avu.reproduce", description=__doc__.splitlines()[0])
+    from avu.cli import OneLineParser
+
+    p = OneLineParser(prog="python -m avu.reproduce", description=__doc__.splitlines()[0])
     p.add_argument("--table", choices=TABLES, default="main")
     p.add_argument("--data-root", type=Path, help="real data (one folder per dataset); default: the generated suite")
     p.add_argument("--size", choices=["small", "tiny"], help="generated suite size (default: small; tiny for --table regression)")
