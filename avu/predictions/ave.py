@@ -127,9 +127,7 @@ def _json_payload(path: Path, preds: Mapping[str, Any]) -> tuple[list[str], dict
 
 def read_predictions(path: str | Path, references: References) -> tuple[list[str], dict[str, np.ndarray]]:
     """(ids, payload) of an AVE prediction file, fully validated against ``references``."""
-    path = open_file(path)
-    if path.is_dir():
-        raise AvuInputError(path, None, "is a folder; expected a .json or .npz prediction file")
+    path = open_file(path)  # refuses folders
     if is_npz(path):
         data = load_npz(path)
         ids = npz_ids(path, data, "ave")
