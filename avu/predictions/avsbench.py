@@ -23,7 +23,7 @@ import numpy as np
 from avu.data.annotations.avsbench import AVSS_CLASSES, AVSS_PALETTE, AvsReferences
 from avu.errors import AvuInputError
 from avu.metrics.avsbench import colors_to_labels, unknown_colors
-from avu.predictions.common import check_ids, json_envelope, load_npz, npz_ids, open_file
+from avu.predictions.common import check_ids, json_envelope, load_npz, npz_ids, open_file, wrong_dtype
 
 BINARY_KEYS = ("logits", "probs", "levels")
 #: largest frame (pixels) an RLE or PNG may declare: far above AVSBench's 224x224, small enough that
@@ -149,6 +149,8 @@ def _read_json(path: Path, references: AvsReferences) -> tuple[list[str], dict[s
                 arr = np.asarray(value)
             except (ValueError, TypeError):
                 arr = None
+            if arr is not None and arr.dtype == object:  # e.g. an integer past 64 bits
+                raise AvuInputError(path, _where(sid, key), wrong_dtype(arr, "a T x H x W array of numbers"))
             if arr is None or arr.dtype.kind not in "iufb" or arr.ndim != 3:
                 raise AvuInputError(path, _where(sid, key), "must be a T x H x W array of numbers")
             if key == "labels" and arr.dtype.kind == "f":

@@ -192,7 +192,7 @@ def numeric_array(
     except (ValueError, TypeError):
         raise AvuInputError(path, where, "not a rectangular numeric array") from None
     if arr.dtype.kind not in kinds:
-        raise AvuInputError(path, where, f"wrong dtype {arr.dtype} (expected numbers)")
+        raise AvuInputError(path, where, wrong_dtype(arr, "numbers"))
     if arr.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, arr.shape)):
         want = "x".join("N" if s is None else str(s) for s in shape)
         raise AvuInputError(path, where, f"wrong shape {tuple(arr.shape)}, expected {want}")
@@ -201,6 +201,16 @@ def numeric_array(
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise AvuInputError(path, where, f"non-finite value at index {tuple(int(i) for i in bad)}")
     return arr
+
+
+def wrong_dtype(arr: np.ndarray, want: str) -> str:
+    """The reason for a dtype error; JSON integers past 64 bits (numpy keeps them as Python
+    objects) are named as such rather than as "dtype object"."""
+    if arr.dtype == object:
+        big = next((v for v in arr.flat if isinstance(v, int) and not isinstance(v, bool)), None)
+        if big is not None:
+            return f"integer {big} is out of the 64-bit range (expected {want})"
+    return f"wrong dtype {arr.dtype} (expected {want})"
 
 
 def first_bad_row(mask: np.ndarray) -> int:
