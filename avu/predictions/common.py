@@ -52,7 +52,9 @@ def open_file(path: str | Path) -> Path:
         raise AvuInputError(path, None, "file not found")
     if path.is_dir():
         raise AvuInputError(path, None, "is a folder; expected a .json or .npz prediction file")
-    if path.is_file() and path.stat().st_size == 0:
+    if not path.is_file():  # /dev/zero or a pipe would be read forever
+        raise AvuInputError(path, None, "not a regular file (a device, pipe or socket); expected a .json or .npz file")
+    if path.stat().st_size == 0:
         raise AvuInputError(path, None, "empty file")
     return path
 

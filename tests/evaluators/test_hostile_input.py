@@ -4,6 +4,7 @@ file and the field or sample id, no traceback, no warning line, nothing written 
 from __future__ import annotations
 
 import json
+import os
 import struct
 import zipfile
 import zlib
@@ -82,6 +83,12 @@ def folder(c: Ctx) -> tuple[list[str], Path, list[str]]:
     path.mkdir()
     (path / "readme.txt").write_text("not predictions")
     return [], path, ["{file}"]
+
+
+def fifo(c: Ctx) -> tuple[list[str], Path, list[str]]:
+    path = c.tmp / "pipe.json"
+    os.mkfifo(path)  # reading it would block for ever: refused unopened
+    return [], path, ["{file}", "not a regular file"]
 
 
 def deep_list(c: Ctx) -> tuple[list[str], Path, list[str]]:
@@ -210,8 +217,8 @@ def control_char_npz_key(c: Ctx) -> tuple[list[str], Path, list[str]]:
     return [], P.write_npz(c.tmp / "ctrl.npz", **arrays), ["{file}", "evil\\nkey\\r"]
 
 
-ALL = {duplicate_id, duplicate_field, protocol_v2, folder, deep_list, deep_object, corrupt_deflate,
-       npy_header_bomb, control_char_field, control_char_npz_key}
+ALL = (duplicate_id, duplicate_field, protocol_v2, folder, fifo, deep_list, deep_object, corrupt_deflate,
+       npy_header_bomb, control_char_field, control_char_npz_key)
 #: kind -> benchmarks it applies to (VGG-SS has no integer field; only mask benchmarks take RLE and PNGs)
 KINDS: dict[Case, tuple[str, ...]] = {
     **{kind: BENCHMARK_IDS for kind in ALL},
