@@ -10,12 +10,16 @@ import shutil
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from avu import BENCHMARK_IDS
 from avu.benchmarks import dataset_dir
 from tests.helpers import predictions as P
 from tests.helpers.cli import run_cli
+
+MASKS = ("avs_s4", "avs_ms3", "avss")
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +79,24 @@ def test_output_on_an_input_is_refused(benchmark: str, case: str, how: str, suit
     assert {p: sha256(p) for p in before} == before
     assert listing(folder) == files_before  # nothing added to the annotation folder, no temp file left
     assert not list(tmp_path.glob(".*"))
+
+
+@pytest.mark.parametrize("benchmark", [pytest.param(b, marks=getattr(pytest.mark, b)) for b in MASKS])
+def test_output_inside_a_png_prediction_folder_is_refused(benchmark: str, suite: Path, refs, tmp_path: Path) -> None:
+    references = refs[benchmark]
+    pngs = tmp_path / "pngs"
+    for sid, frames in zip(references.ids, P.npz_arrays(benchmark, references)[P.NPZ_KEY[benchmark]]):
+        (pngs / sid).mkdir(parents=True)
+        for k, frame in enumerate(frames):
+            Image.fromarray(frame.astype(np.uint8)).save(pngs / sid / f"{k}.png")
+    before = listing(pngs)
+    out = pngs / "result.json"
+    run = run_cli("evaluate", "--benchmark", benchmark, "--predictions", pngs, "--data-root", suite, "--output", out)
+    assert run.code == 2 and "lies inside the input folder" in run.err and len(run.err.splitlines()) == 1, run.err
+    assert listing(pngs) == before
+    ok = run_cli("evaluate", "--benchmark", benchmark, "--predictions", pngs, "--data-root", suite,
+                 "--output", tmp_path / "result.json")
+    assert ok.code == 0, ok.err  # the same folder scores with the output beside it
 
 
 def test_the_same_inputs_score_with_the_output_elsewhere(suite: Path, refs, tmp_path: Path) -> None:

@@ -12,6 +12,9 @@ import numpy as np
 from avu.benchmarks import dataset_dir, get_spec
 from avu.references import References
 
+#: the payload array of `npz_arrays`
+NPZ_KEY = {"ave": "labels", "llp": "global_prob", "vggss": "heatmaps", "avs_s4": "probs", "avs_ms3": "probs",
+           "avss": "labels", "avqa": "answers"}
 #: the JSON per-sample field each benchmark's builder uses
 JSON_FIELD = {"ave": "labels", "llp": "global_prob", "vggss": "heatmaps", "avs_s4": "masks",
               "avs_ms3": "masks", "avss": "masks", "avqa": "answer"}
