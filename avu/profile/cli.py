@@ -130,7 +130,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m avu.profile", description=__doc__.split("\n\n")[-1])
+    from avu.cli import OneLineParser
+
+    parser = OneLineParser(prog="python -m avu.profile", description=__doc__.split("\n\n")[-1])
     configure(parser)
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     try:
