@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 from avu import __version__
-from avu.errors import EXIT_BAD_INPUT, AvuInputError
+from avu.errors import EXIT_BAD_INPUT, AvuInputError, one_line
 
 #: subcommand -> (module, one-line help)
 COMMANDS = {
@@ -26,8 +26,16 @@ COMMANDS = {
 }
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Usage errors as one line, ``avu evaluate: error: ...``, exit 2, like bad input; the full
+    usage only on ``--help``. Subcommand parsers inherit the class."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {one_line(message)}\n")
+
+
 def build_parser(commands: Sequence[str] | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="avu", description="avu: audio-visual benchmark harness")
+    parser = OneLineParser(prog="avu", description="avu: audio-visual benchmark harness")
     parser.add_argument("--version", action="version", version=f"avu {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in commands or COMMANDS:
@@ -35,7 +43,7 @@ def build_parser(commands: Sequence[str] | None = None) -> argparse.ArgumentPars
         p = sub.add_parser(name, help=help_text, description=help_text)
         module = importlib.import_module(module_name)
         module.configure(p)
-        p.set_defaults(_run=module.run)
+        p.set_defaults(_run=module.run, _parser=p)
     return parser
 
 
@@ -44,7 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # import only the module of the chosen subcommand, so `avu evaluate` stays fast
     chosen = [a for a in argv[:1] if a in COMMANDS]
     parser = build_parser(chosen or None)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # name the subcommand in the error, as its own parser does
+        args._parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return int(args._run(args) or 0)
     except AvuInputError as exc:

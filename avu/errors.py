@@ -12,6 +12,17 @@ from pathlib import Path
 EXIT_BAD_INPUT = 2
 
 
+def one_line(text: str) -> str:
+    """``text`` with every non-printable character escaped (``\\n``, ``\\x1b``, ``\\u2028``).
+
+    Field names, ids and paths come from users' files: a newline or terminal escape in
+    one must not split the error line or reach the terminal raw.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 class AvuInputError(Exception):
     """A user-supplied file or value is malformed.
 
@@ -23,7 +34,7 @@ class AvuInputError(Exception):
         self.where = where
         self.reason = " ".join(str(message).split())  # always one line
         parts = [p for p in (self.path, self.where) if p]
-        super().__init__(": ".join(parts + [self.reason]))
+        super().__init__(one_line(": ".join(parts + [self.reason])))
 
 
 class MissingSamplesError(AvuInputError):

@@ -1,4 +1,5 @@
-"""Atomic writes: nothing half-written is ever left behind."""
+"""Atomic writes (nothing half-written is ever left behind), and the guard that keeps every
+output off the inputs (`check_output`, `check_output_dir`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
+
+from avu.errors import AvuInputError
+
+PathLike = str | os.PathLike[str]
 
 
 def _umask() -> int:
@@ -72,3 +77,90 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+# ---------------------------------------------------------------------------------------------
+# output guard: inputs are sacred, and an unwritable output fails before the work, not after
+# ---------------------------------------------------------------------------------------------
+def check_output(path: PathLike, *, inputs: Iterable[PathLike | None] = (),
+                 input_dirs: Iterable[PathLike | None] = (), option: str = "--output") -> Path:
+    """Refuse, before any work, an output file that would land on an input or cannot be written.
+
+    The output may be none of ``inputs`` (same real path, or a hard link: same device and inode;
+    a folder among them counts as an input folder) and may not lie inside any of ``input_dirs``.
+    It must not be a folder, and its nearest existing parent must be a folder that a probe file
+    can be created in (``os.access`` says yes to root even on a read-only mount).
+    """
+    return _check(Path(path), inputs, input_dirs, option, folder=False)
+
+
+def check_output_dir(path: PathLike, *, inputs: Iterable[PathLike | None] = (),
+                     input_dirs: Iterable[PathLike | None] = (), option: str = "--out") -> Path:
+    """`check_output` for a folder that a command fills: not a file, not inside an input folder."""
+    return _check(Path(path), inputs, input_dirs, option, folder=True)
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _check(path: Path, inputs: Iterable[PathLike | None], input_dirs: Iterable[PathLike | None],
+           option: str, folder: bool) -> Path:
+    files, dirs = [], [os.fspath(d) for d in input_dirs if d is not None]
+    for item in inputs:
+        if item is not None:
+            (dirs if os.path.isdir(item) else files).append(os.fspath(item))
+    # where the bytes land: os.replace swaps the entry in the real parent; a symlink named as the
+    # output is checked at its target too
+    landing = os.path.join(os.path.realpath(path.parent), path.name)
+    targets = {landing, os.path.realpath(path)}
+    if os.path.isdir(path) and not folder:
+        raise AvuInputError(path, option, "is a folder; give a file path")
+    if os.path.exists(path) and not (os.path.isdir(path) if folder else os.path.isfile(path)):
+        raise AvuInputError(path, option, "exists and is not a folder" if folder else "is not a regular file")
+    own = _identity(os.fspath(path))
+    for f in files:
+        if os.path.realpath(f) in targets or (own is not None and own == _identity(f)):
+            raise AvuInputError(path, option, f"is the input file {f} (the same file); avu never writes over its inputs")
+    for d in dirs:
+        if _inside(landing, d):
+            raise AvuInputError(path, option, f"lies inside the input folder {d}; avu never writes among its inputs")
+    _probe(path, landing, option)
+    return path
+
+
+def _inside(landing: str, folder: str) -> bool:
+    """``landing`` is ``folder`` or below it, by real path or by the identity of an existing ancestor."""
+    real = os.path.realpath(folder)
+    if landing == real or landing.startswith(real.rstrip(os.sep) + os.sep):
+        return True
+    ident = _identity(folder)
+    if ident is None:
+        return False
+    ancestor = landing
+    while True:
+        if _identity(ancestor) == ident:
+            return True
+        parent = os.path.dirname(ancestor)
+        if parent == ancestor:
+            return False
+        ancestor = parent
+
+
+def _probe(path: Path, landing: str, option: str) -> None:
+    """The nearest existing ancestor must be a folder we can create a file in; nothing stays."""
+    ancestor = os.path.dirname(landing)
+    while not os.path.exists(ancestor):
+        ancestor = os.path.dirname(ancestor)
+    if not os.path.isdir(ancestor):
+        raise AvuInputError(path, option, f"lies under {ancestor}, which is a file, not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=ancestor)
+    except OSError as exc:
+        raise AvuInputError(path, option, f"cannot write in {ancestor} ({exc.strerror or type(exc).__name__})") from None
+    os.close(fd)
+    os.unlink(probe)

@@ -66,6 +66,8 @@ def predict(args: argparse.Namespace) -> dict[str, Any]:
     root = Path(args.data_root or cfg["data"]["root"])
     if not root.is_dir():
         raise AvuInputError(root, "--data-root", "not a folder")
+    # predictions/ and predict.json land in --out: never among the data, checked before the model runs
+    fileio.check_output_dir(args.out, inputs=[path], input_dirs=[root], option="--out")
     cfg["data"]["root"] = str(root)
     cfg["data"]["eval_split"] = args.split or cfg["data"].get("eval_split", "test")
     cfg["train"].update(evaluate=True, write_predictions=True)

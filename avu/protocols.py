@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -77,22 +78,35 @@ def protocols_for(benchmark: str) -> dict[str, Protocol]:
     return dict(_REGISTRY.get(benchmark, {}))
 
 
+#: ``name.vN`` (also ``name[params].vN``, a result's protocol key passed back)
+_VERSIONED = re.compile(r"(.+)\.v([0-9]+)")
+
+
 def get(benchmark: str, name: str | None = None) -> Protocol:
-    """Look a protocol up by name (``None``: the benchmark's default)."""
+    """Look a protocol up by name, optionally versioned (``None``: the benchmark's default).
+
+    A version must be the one this avu implements: ``ave_argmax.v2`` is refused, never
+    silently scored under v1.
+    """
     table = protocols_for(benchmark)
     if name is None:
         return table[_DEFAULTS[benchmark]]
-    name, overrides = _split_params(name)
-    base = name.split(".v")[0]
+    known = sorted(p.key for p in table.values())
+    versioned = _VERSIONED.fullmatch(name)
+    base, version = (versioned.group(1), versioned.group(2)) if versioned else (name, None)
+    base, overrides = _split_params(base)
     if base in table:
         protocol = table[base]
+        if version is not None and version != str(protocol.version):
+            raise AvuInputError(None, "--protocol", f"unknown version {name!r} for {benchmark}: this avu implements "
+                                f"{protocol.key}; known: {known}")
         # a parameter set to its default names the default protocol (one result key per definition)
         overrides = {k: v for k, v in overrides.items()
                      if k not in protocol.params or type(v) is not type(protocol.params[k]) or v != protocol.params[k]}
         return protocol.with_params(**overrides) if overrides else protocol
     hint = difflib.get_close_matches(base, table, n=1)
     extra = f" (did you mean {hint[0]!r}?)" if hint else ""
-    raise AvuInputError(None, "--protocol", f"unknown protocol {name!r} for {benchmark}; known: {sorted(table)}{extra}")
+    raise AvuInputError(None, "--protocol", f"unknown protocol {name!r} for {benchmark}; known: {known}{extra}")
 
 
 def _split_params(name: str) -> tuple[str, dict[str, Any]]:
@@ -108,6 +122,6 @@ def _split_params(name: str) -> tuple[str, dict[str, Any]]:
             raise AvuInputError(None, "--protocol", f"expected name[key=value,...], got {name!r}")
         try:
             overrides[key.strip()] = json.loads(value.strip())
-        except json.JSONDecodeError:
+        except ValueError:  # not JSON (or an integer past Python's digit limit): keep the text
             overrides[key.strip()] = value.strip()
     return base, overrides

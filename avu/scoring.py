@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from avu import BENCHMARK_IDS, fileio, provenance
+from avu import BENCHMARK_IDS, fileio, protocols, provenance
 from avu.benchmarks import dataset_dir, get_spec
 from avu.errors import AvuInputError
 from avu.evaluators.base import EvalResult
@@ -49,7 +49,7 @@ def evaluate_file(
     benchmark: str,
     predictions: Path,
     references: References,
-    protocol: str | None = None,
+    protocol: protocols.Protocol | str | None = None,
     allow_partial: bool = False,
 ) -> EvalResult:
     spec = get_spec(benchmark)
@@ -85,14 +85,26 @@ def result_document(result: EvalResult, predictions: Path, references: Reference
     }
 
 
+def guard_output(output: Path, predictions: Path, annotations: Path, references: References) -> None:
+    """The results file may not land on an input (predictions, annotation files, hard links to
+    them) nor inside the annotation folder, and must be writable: checked before scoring."""
+    folder = annotations if annotations.is_dir() else annotations.parent
+    root = Path(references.root) if references.root is not None else folder
+    read = [root / name for name in references.files if (root / name).is_file()]
+    fileio.check_output(output, inputs=[predictions, annotations, *read], input_dirs=[folder, root])
+
+
 def run(args: argparse.Namespace) -> int:
     spec = get_spec(args.benchmark)
     version = args.annotation_version or spec.default_annotation_version
     if version not in spec.annotation_versions:
         raise AvuInputError(None, "--annotation-version", f"unknown version {version!r}; known: {list(spec.annotation_versions)}")
+    protocol = protocols.get(args.benchmark, args.protocol)  # an unknown name fails before any reading
     path = resolve_annotations(args.benchmark, args.annotations, args.data_root)
     references = spec.load_references(path, split=args.split, version=version)
-    result = evaluate_file(args.benchmark, args.predictions, references, args.protocol, args.allow_partial)
+    if args.output:
+        guard_output(args.output, args.predictions, path, references)
+    result = evaluate_file(args.benchmark, args.predictions, references, protocol, args.allow_partial)
     print(format_result_table(result))
     if args.output:
         fileio.write_json(args.output, result_document(result, args.predictions, references))

@@ -77,3 +77,15 @@ def test_bad_input_is_one_line(trained, tmp_path: Path) -> None:
     torch.save(state, tampered)
     res = run_cli("predict", "--checkpoint", tampered, "--out", tmp_path)
     assert res.code == 2 and "does not match the checkpoint's identity" in res.err
+
+
+def test_out_among_the_data_or_on_a_file_is_refused(trained, tmp_path: Path) -> None:
+    root, run_dir, _ = trained
+    ckpt = run_dir / "checkpoints" / "last.pt"
+    (tmp_path / "notes.txt").write_text("keep")
+    for out, expected in ((root / "ave" / "predicted", "lies inside the input folder"),
+                          (tmp_path / "notes.txt", "exists and is not a folder")):
+        res = run_cli("predict", "--checkpoint", ckpt, "--benchmark", "avqa", "--out", out)
+        assert res.code == 2 and expected in res.err and len(res.err.strip().splitlines()) == 1, res.err
+        assert res.err.startswith(f"avu: error: {out}: --out: ")
+    assert not (root / "ave" / "predicted").exists() and (tmp_path / "notes.txt").read_text() == "keep"

@@ -21,7 +21,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from avu.errors import AvuInputError
-from avu.predictions.common import check_ids, json_envelope, load_npz, npz_ids, open_file
+from avu.predictions.common import check_ids, json_envelope, load_npz, npz_ids, open_file, wrong_dtype
 from avu.references import References
 
 NUM_SEGMENTS = 10
@@ -73,7 +73,7 @@ def check_payload(path: Path | None, ids: Sequence[str], payload: Mapping[str, A
         arr = np.asarray(value)
         if arr.dtype.kind not in kinds:
             want = "integers" if kinds == "iu" else "numbers"
-            raise AvuInputError(path, key, f"wrong dtype {arr.dtype} (expected {want})")
+            raise AvuInputError(path, key, wrong_dtype(arr, want))
         if arr.shape != (n, *shape):
             want = "x".join(map(str, (n, *shape)))
             raise AvuInputError(path, key, f"wrong shape {tuple(arr.shape)}, expected {want}")
@@ -117,7 +117,7 @@ def _json_payload(path: Path, preds: Mapping[str, Any]) -> tuple[list[str], dict
                 raise AvuInputError(path, f"{where}: {k}", "not a rectangular numeric array") from None
             if arr.dtype.kind not in kinds:
                 want = "integers" if kinds == "iu" else "numbers"
-                raise AvuInputError(path, f"{where}: {k}", f"wrong dtype {arr.dtype} (expected {want})")
+                raise AvuInputError(path, f"{where}: {k}", wrong_dtype(arr, want))
             if arr.shape != shape:
                 want = "x".join(map(str, shape))
                 raise AvuInputError(path, f"{where}: {k}", f"wrong shape {tuple(arr.shape)}, expected {want}")
@@ -127,9 +127,7 @@ def _json_payload(path: Path, preds: Mapping[str, Any]) -> tuple[list[str], dict
 
 def read_predictions(path: str | Path, references: References) -> tuple[list[str], dict[str, np.ndarray]]:
     """(ids, payload) of an AVE prediction file, fully validated against ``references``."""
-    path = open_file(path)
-    if path.is_dir():
-        raise AvuInputError(path, None, "is a folder; expected a .json or .npz prediction file")
+    path = open_file(path)  # refuses folders
     if is_npz(path):
         data = load_npz(path)
         ids = npz_ids(path, data, "ave")

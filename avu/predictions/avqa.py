@@ -106,6 +106,8 @@ def _json_answers(path: Path, obj: Mapping[str, Any]) -> tuple[list[str], list[s
                 raise AvuInputError(path, "ans_vocab", "field missing (needed to map answer_index to answer strings)")
             if not isinstance(value, int) or isinstance(value, bool):
                 raise AvuInputError(path, f"{where}: answer_index", f"must be an integer, got {value!r}")
+            if not 0 <= value < len(vocab):  # before numpy: 10**30 would overflow int64
+                raise AvuInputError(path, where, f"answer_index {value} outside 0..{len(vocab) - 1} of ans_vocab")
             indices.append(value)
             answers.append("")  # filled below
         else:
@@ -123,9 +125,7 @@ def _json_answers(path: Path, obj: Mapping[str, Any]) -> tuple[list[str], list[s
 
 def read_predictions(path: str | Path, references: References) -> tuple[list[str], dict[str, list[str]]]:
     """(ids, {"answers": [...]}) of a MUSIC-AVQA prediction file, validated against ``references``."""
-    path = open_file(path)
-    if path.is_dir():
-        raise AvuInputError(path, None, "is a folder; expected a .json or .npz prediction file")
+    path = open_file(path)  # refuses folders
     if is_npz(path):
         data = load_npz(path)
         ids = npz_ids(path, data, "avqa")

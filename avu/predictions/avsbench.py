@@ -23,9 +23,14 @@ import numpy as np
 from avu.data.annotations.avsbench import AVSS_CLASSES, AVSS_PALETTE, AvsReferences
 from avu.errors import AvuInputError
 from avu.metrics.avsbench import colors_to_labels, unknown_colors
-from avu.predictions.common import check_ids, json_envelope, load_npz, npz_ids, open_file
+from avu.predictions.common import check_ids, json_envelope, load_npz, npz_ids, open_file, wrong_dtype
 
 BINARY_KEYS = ("logits", "probs", "levels")
+#: largest frame (pixels) an RLE or PNG may declare: far above AVSBench's 224x224, small enough that
+#: a hostile header cannot allocate gigabytes before the size check against the ground truth
+MAX_FRAME_PIXELS = 4096 * 4096
+#: COCO string counts hold 5 bits per character; no run of a capped frame needs more than 7
+MAX_RUN_CHARS = 7
 SEMANTIC_KEYS = ("labels",)
 _CLASS_INDEX = {name: i for i, name in enumerate(AVSS_CLASSES)}
 
@@ -144,6 +149,8 @@ def _read_json(path: Path, references: AvsReferences) -> tuple[list[str], dict[s
                 arr = np.asarray(value)
             except (ValueError, TypeError):
                 arr = None
+            if arr is not None and arr.dtype == object:  # e.g. an integer past 64 bits
+                raise AvuInputError(path, _where(sid, key), wrong_dtype(arr, "a T x H x W array of numbers"))
             if arr is None or arr.dtype.kind not in "iufb" or arr.ndim != 3:
                 raise AvuInputError(path, _where(sid, key), "must be a T x H x W array of numbers")
             if key == "labels" and arr.dtype.kind == "f":
@@ -171,17 +178,25 @@ def _decode_rle(path: Path, where: str, rle: Any) -> np.ndarray:
     if (not isinstance(size, list) or len(size) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in size)):
         raise AvuInputError(path, where, f"RLE size must be [height, width] positive integers, got {size!r}")
     h, w = size
+    if h * w > MAX_FRAME_PIXELS:
+        raise AvuInputError(path, where, f"RLE size {h}x{w} is over {MAX_FRAME_PIXELS} pixels, larger than any mask frame")
     counts = rle["counts"]
     if isinstance(counts, str):
         runs = _string_runs(path, where, counts)
-        coco = {"size": [h, w], "counts": counts.encode("ascii")}
     elif isinstance(counts, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in counts):
         runs = counts
-        coco = mask_utils.frPyObjects({"size": [h, w], "counts": counts}, h, w)
     else:
         raise AvuInputError(path, where, "RLE counts must be a COCO compressed string or a list of integers")
-    if any(r < 0 for r in runs) or sum(runs) != h * w:
+    # checked before pycocotools sees them: it overflows on a negative or huge run instead of refusing
+    negative = next((i for i, r in enumerate(runs) if r < 0), None)
+    if negative is not None:
+        raise AvuInputError(path, where, f"bad RLE: run {negative} has negative length {runs[negative]}")
+    if sum(runs) != h * w:
         raise AvuInputError(path, where, f"bad RLE: run lengths cover {sum(runs)} pixels, size {h}x{w} has {h * w}")
+    if isinstance(counts, str):
+        coco = {"size": [h, w], "counts": counts.encode("ascii")}
+    else:
+        coco = mask_utils.frPyObjects({"size": [h, w], "counts": counts}, h, w)
     with warnings.catch_warnings():  # pycocotools' decode trips numpy 2's __array__(copy=) deprecation
         warnings.simplefilter("ignore", DeprecationWarning)
         return mask_utils.decode(coco).astype(bool)
@@ -199,6 +214,8 @@ def _string_runs(path: Path, where: str, counts: str) -> list[int]:
             c = ord(counts[pos]) - 48
             if not 0 <= c < 64:
                 raise AvuInputError(path, where, f"bad RLE: character {counts[pos]!r} is not in the COCO alphabet")
+            if shift == MAX_RUN_CHARS:  # also keeps a hostile endless number from costing quadratic time
+                raise AvuInputError(path, where, "bad RLE: a run length longer than any frame")
             value |= (c & 0x1F) << (5 * shift)
             more = bool(c & 0x20)
             pos += 1
@@ -249,7 +266,8 @@ def _decode_rle_frames(path: Path, sid: str, frames: Any, references: AvsReferen
 def _class_index(path: Path, where: str, cls: str) -> int:
     if cls in _CLASS_INDEX:
         return _CLASS_INDEX[cls]
-    if cls.isdigit() and int(cls) < len(AVSS_CLASSES):
+    # ASCII decimals only: "²" passes str.isdigit() and "٣" int(), and neither is an index
+    if cls.isascii() and cls.isdigit() and len(cls) <= 3 and int(cls) < len(AVSS_CLASSES):
         return int(cls)
     raise AvuInputError(path, f"{where} class {cls!r}", f"unknown class (a name of label2idx.json or an index 0..{len(AVSS_CLASSES) - 1})")
 
@@ -291,15 +309,30 @@ def _frame_files(folder: Path, sid: str, frames: int) -> list[Path]:
     return chosen
 
 
-def _load_png(path: Path, sid: str, semantic: bool) -> np.ndarray:
+def _open_png(path: Path, where: str):
+    """A decoded PNG, its size checked from the header first (no decompression bombs)."""
     from PIL import Image, UnidentifiedImageError
 
-    where = f"sample {sid!r}"
     try:
-        img = Image.open(path)
+        with warnings.catch_warnings():  # PIL's bomb warning becomes our error, not a stderr line
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(path)
+        w, h = img.size
+        if w * h > MAX_FRAME_PIXELS:
+            img.close()
+            raise AvuInputError(path, where, f"PNG of {w}x{h} pixels is over {MAX_FRAME_PIXELS}, larger than any "
+                                "mask frame; refused before decoding")
         img.load()
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        raise AvuInputError(path, where, f"PNG refused before decoding: {exc}") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise AvuInputError(path, where, f"unreadable PNG ({type(exc).__name__}: {exc})") from None
+    return img
+
+
+def _load_png(path: Path, sid: str, semantic: bool) -> np.ndarray:
+    where = f"sample {sid!r}"
+    img = _open_png(path, where)
     if not semantic:
         if img.mode not in ("1", "L", "P"):
             raise AvuInputError(path, where, f"PNG mode {img.mode}: expected an 8-bit grayscale (L), palette or 1-bit mask")

@@ -8,7 +8,9 @@ optionally, a scalar ``benchmark`` string.
 from __future__ import annotations
 
 import json
+import math
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -18,15 +20,41 @@ from avu.errors import AvuInputError
 from avu.references import References
 
 
+#: deflate expands at most ~1032:1; an NPZ member declaring more is corrupt or a bomb
+MAX_DEFLATE_RATIO = 1032
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"non-finite number {name}")
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook``: a key given twice in one object is an error, not "the last wins"."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return out
 
 
 def open_file(path: str | Path) -> Path:
     path = Path(path)
     if not path.exists():
         raise AvuInputError(path, None, "file not found")
-    if path.is_file() and path.stat().st_size == 0:
+    if path.is_dir():
+        raise AvuInputError(path, None, "is a folder; expected a .json or .npz prediction file")
+    if not path.is_file():  # /dev/zero or a pipe would be read forever
+        raise AvuInputError(path, None, "not a regular file (a device, pipe or socket); expected a .json or .npz file")
+    if path.stat().st_size == 0:
         raise AvuInputError(path, None, "empty file")
     return path
 
@@ -40,10 +68,14 @@ def load_json(path: str | Path) -> Any:
     if not text.strip():
         raise AvuInputError(path, None, "empty file")
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise AvuInputError(path, f"line {exc.lineno} column {exc.colno}", f"invalid or truncated JSON: {exc.msg}") from None
-    except ValueError as exc:  # NaN / Infinity literals
+    except _DuplicateKey as exc:
+        raise AvuInputError(path, f"key {exc.key!r}", "appears twice in one JSON object (a duplicated sample id or field)") from None
+    except RecursionError:
+        raise AvuInputError(path, None, "JSON nested too deeply to be a prediction file") from None
+    except ValueError as exc:  # NaN / Infinity literals, integers past Python's digit limit
         raise AvuInputError(path, None, f"invalid JSON: {exc}") from None
 
 
@@ -52,12 +84,47 @@ def load_npz(path: str | Path) -> dict[str, np.ndarray]:
     if not zipfile.is_zipfile(path):  # np.load would report a misleading "pickled data" error
         raise AvuInputError(path, None, "not a .npz archive (no zip header)")
     try:
+        with zipfile.ZipFile(path) as archive:
+            _check_members(path, archive)
         with np.load(path, allow_pickle=False) as data:
             return {k: data[k] for k in data.files}
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
-        raise AvuInputError(path, None, f"not a readable .npz archive ({type(exc).__name__})") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        raise AvuInputError(path, None, f"not a readable .npz archive ({type(exc).__name__}: {exc})") from None
+    except MemoryError:
+        raise AvuInputError(path, None, "arrays too large to load into memory") from None
     except ValueError as exc:
         raise AvuInputError(path, None, f"unreadable .npz content: {exc}") from None
+
+
+def _check_members(path: Path, archive: zipfile.ZipFile) -> None:
+    """Every member a .npy array whose header agrees with its size, before numpy allocates it.
+
+    numpy sizes its buffer from the header's shape alone, so a few hostile bytes claiming
+    10^12 elements would end in a MemoryError (or the OOM killer) instead of an error line.
+    """
+    seen: set[str] = set()
+    for info in archive.infolist():
+        name = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+        if not info.filename.endswith(".npy"):
+            raise AvuInputError(path, name, "not a .npy array (an .npz holds .npy members only)")
+        if name in seen:
+            raise AvuInputError(path, name, "array appears twice in the archive")
+        seen.add(name)
+        ratio = 1 if info.compress_type == zipfile.ZIP_STORED else MAX_DEFLATE_RATIO
+        if info.file_size > info.compress_size * ratio + 1024:
+            raise AvuInputError(path, name, f"declares {info.file_size} bytes from {info.compress_size} "
+                                "compressed, more than deflate can hold: a corrupt or hostile archive")
+        with archive.open(info) as fp:
+            major, _ = np.lib.format.read_magic(fp)
+            read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+            shape, _, dtype = read_header(fp)
+            data_bytes = info.file_size - fp.tell()
+        if dtype.hasobject:
+            raise AvuInputError(path, name, f"object array ({dtype}): pickled data is never loaded")
+        declared = math.prod(shape) * dtype.itemsize
+        if declared > data_bytes:
+            raise AvuInputError(path, name, f"header declares shape {shape} ({declared} bytes) but the "
+                                f"archive holds {max(data_bytes, 0)} bytes of data")
 
 
 def check_benchmark(path: Path, declared: Any, benchmark: str) -> None:
@@ -127,7 +194,7 @@ def numeric_array(
     except (ValueError, TypeError):
         raise AvuInputError(path, where, "not a rectangular numeric array") from None
     if arr.dtype.kind not in kinds:
-        raise AvuInputError(path, where, f"wrong dtype {arr.dtype} (expected numbers)")
+        raise AvuInputError(path, where, wrong_dtype(arr, "numbers"))
     if arr.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, arr.shape)):
         want = "x".join("N" if s is None else str(s) for s in shape)
         raise AvuInputError(path, where, f"wrong shape {tuple(arr.shape)}, expected {want}")
@@ -136,6 +203,16 @@ def numeric_array(
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise AvuInputError(path, where, f"non-finite value at index {tuple(int(i) for i in bad)}")
     return arr
+
+
+def wrong_dtype(arr: np.ndarray, want: str) -> str:
+    """The reason for a dtype error; JSON integers past 64 bits (numpy keeps them as Python
+    objects) are named as such rather than as "dtype object"."""
+    if arr.dtype == object:
+        big = next((v for v in arr.flat if isinstance(v, int) and not isinstance(v, bool)), None)
+        if big is not None:
+            return f"integer {big} is out of the 64-bit range (expected {want})"
+    return f"wrong dtype {arr.dtype} (expected {want})"
 
 
 def first_bad_row(mask: np.ndarray) -> int:

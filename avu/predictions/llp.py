@@ -28,6 +28,7 @@ from avu.predictions.common import (
     load_npz,
     npz_ids,
     numeric_array,
+    open_file,
 )
 from avu.references import References
 
@@ -124,6 +125,7 @@ def read_predictions(path: str | Path, references: References) -> tuple[list[str
     if getattr(references, "gt_audio", True) is None:  # say so before complaining about ids
         raise AvuInputError(references.root, "--split",
                             f"LLP split {references.split!r} has weak labels only; dense scores need 'val' or 'test'")
+    open_file(path)
     if path.suffix.lower() == ".npz":
         ids, payload = _from_npz(path)
     else:

@@ -19,7 +19,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from avu.errors import AvuInputError
-from avu.predictions.common import check_ids, json_envelope, load_npz, npz_ids, open_file
+from avu.predictions.common import check_ids, json_envelope, load_npz, npz_ids, open_file, wrong_dtype
 from avu.references import References
 
 BENCHMARK = "vggss"
@@ -58,7 +58,7 @@ def _as_float32(path: Path | None, where: str, arr: np.ndarray) -> np.ndarray:
 
 def _check_kind(path: Path | None, where: str, arr: np.ndarray) -> None:
     if arr.dtype.kind not in "fiu":
-        raise AvuInputError(path, where, f"wrong dtype {arr.dtype} (expected numbers)")
+        raise AvuInputError(path, where, wrong_dtype(arr, "numbers"))
 
 
 def check_payload(path: Path | None, ids: Sequence[str], payload: Mapping[str, Any]) -> dict[str, np.ndarray]:

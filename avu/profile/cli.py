@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Sequence
 
 import torch
@@ -60,6 +61,21 @@ def _check(args: argparse.Namespace) -> None:
         raise AvuInputError(None, bad[0], "expected a Hydra override KEY=VALUE")
     if args.model == "toy" and (args.overrides or args.task):
         raise AvuInputError(None, (args.overrides or ["--task"])[0], "Hydra overrides and --task need --model avu")
+    _check_outputs(args.output, args.markdown)
+
+
+def _check_outputs(output: str | None, markdown: str | None) -> None:
+    """The report paths must be writable: found out before minutes of profiling, not after."""
+    from avu import fileio
+
+    if output:
+        fileio.check_output(output, option="--output")
+    md = markdown or (Path(output).with_suffix(".md") if output else None)
+    if md is None:
+        return
+    if output and Path(md).resolve() == Path(output).resolve():
+        raise AvuInputError(md, "--markdown", "is the --output file too; give the summary another path")
+    fileio.check_output(md, option="--markdown")
 
 
 def resolve_device(name: str) -> torch.device:
@@ -114,7 +130,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m avu.profile", description=__doc__.split("\n\n")[-1])
+    from avu.cli import OneLineParser
+
+    parser = OneLineParser(prog="python -m avu.profile", description=__doc__.split("\n\n")[-1])
     configure(parser)
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     try:

@@ -25,7 +25,9 @@ TABLES = ("main", "ablation", "avqa", "llp", "regression", "transfer")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m avu.reproduce", description=__doc__.splitlines()[0])
+    from avu.cli import OneLineParser
+
+    p = OneLineParser(prog="python -m avu.reproduce", description=__doc__.splitlines()[0])
     p.add_argument("--table", choices=TABLES, default="main")
     p.add_argument("--data-root", type=Path, help="real data (one folder per dataset); default: the generated suite")
     p.add_argument("--size", choices=["small", "tiny"], help="generated suite size (default: small; tiny for --table regression)")
@@ -325,6 +327,9 @@ def _check(args: argparse.Namespace, refs, table, data_kind: str) -> int:
     target = args.output
     if target is not None and (target.resolve() == (args.out / args.table).resolve()):
         raise AvuInputError(target, "--output", "is the last run's report folder; --check never writes over it")
+    if target is not None:  # nor among what it reads: the pinned results, the data, the suite
+        settings = _settings(args)
+        fileio.check_output_dir(target, input_dirs=[refs.root, settings.data_root, settings.suite], option="--output")
     if table.kind == "ablation":
         pinned = {(r.benchmark, r.configuration): r for r in refs.all_ours() if r.data == data_kind}
         grid = render.ablation_grid(table, pinned, pinned_intervals(pinned, table.baseline))

@@ -37,6 +37,17 @@ def test_bad_arguments_exit_2_with_one_line():
         assert code == 2 and err.startswith("avu: error:") and err.count("\n") == 1, (argv, err)
 
 
+def test_unwritable_report_paths_exit_2_before_profiling(tmp_path):
+    (tmp_path / "notes.txt").write_text("keep")
+    for argv, expected in ((["--output", str(tmp_path)], "is a folder"),
+                           (["--output", str(tmp_path / "notes.txt" / "r.json")], "which is a file"),
+                           (["--output", str(tmp_path / "r.md")], "--markdown: is the --output file too")):
+        code, out, err = run("--model", "toy", "--no-progress", *argv)
+        assert code == 2 and expected in err and err.count("\n") == 1, (argv, err)
+        assert not out  # nothing profiled
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
 def _model_available() -> str | None:
     """Why the AV-Unified model cannot be profiled here (None when it can)."""
     import importlib.util

@@ -74,3 +74,16 @@ def test_a_result_at_the_prior_is_flagged_in_the_text_and_on_the_page(tiny_suite
     clear = [r for r in pinned if r["ours"] and r["ours"]["value"] >= points[r["benchmark"]]["prior"][r["metric"]] + 50]
     for r in clear:  # far above the prior: not flagged
         assert f'<tr data-benchmark="{r["benchmark"]}" data-metric="{r["metric"]}" class="">' in html
+
+
+def test_check_output_among_its_inputs_or_on_a_file_is_refused(tiny_suite, tmp_path, capsys):
+    """The suite it reads the reference points from is an input: --output may not lie inside it."""
+    (tmp_path / "notes.txt").write_text("keep")
+    for target, expected in ((tiny_suite / "check", "lies inside the input folder"),
+                             (tmp_path / "notes.txt", "exists and is not a folder")):
+        code = main(["--table", "regression", "--check", "--suite", str(tiny_suite), "--size", "tiny",
+                     "--output", str(target)])
+        captured = capsys.readouterr()
+        assert code == 2 and expected in captured.err and len(captured.err.splitlines()) == 1, captured.err
+        assert not captured.out  # refused before comparing anything
+    assert not (tiny_suite / "check").exists() and (tmp_path / "notes.txt").read_text() == "keep"
