@@ -44,6 +44,9 @@ class EvalResult:
     manifest_hash: str
     primary_metric: str
     extras: dict[str, Any] = field(default_factory=dict)
+    #: versions of libraries the metric arithmetic itself calls (e.g. OpenCV for VGG-SS),
+    #: merged into the provenance of result files
+    provenance: dict[str, Any] = field(default_factory=dict)
 
     def keyed(self) -> dict[str, float]:
         """Flat keys that name benchmark, metric, protocol and annotation version."""
@@ -63,6 +66,7 @@ class EvalResult:
             "partial": self.partial,
             "manifest_hash": self.manifest_hash,
             "extras": self.extras,
+            "provenance": self.provenance,
         }
 
 
@@ -135,6 +139,10 @@ class Evaluator(abc.ABC):
     def reduce(self, ids: list[str], records: list[Any]) -> tuple[dict[str, float], dict[str, Any]]:
         """Metrics (percent) and extras from records in canonical order."""
 
+    def provenance(self) -> dict[str, Any]:
+        """Versions of the libraries the metric calls, beyond numpy and torch (none by default)."""
+        return {}
+
     # -- the contract ----------------------------------------------------------------
     def reset(self) -> None:
         self._records.clear()
@@ -195,4 +203,5 @@ class Evaluator(abc.ABC):
             manifest_hash=self.references.manifest_hash,
             primary_metric=self.primary_metric,
             extras=extras,
+            provenance=self.provenance(),
         )
