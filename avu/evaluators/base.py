@@ -44,8 +44,8 @@ class EvalResult:
     manifest_hash: str
     primary_metric: str
     extras: dict[str, Any] = field(default_factory=dict)
-    #: versions of libraries the metric arithmetic itself calls (e.g. OpenCV for VGG-SS),
-    #: merged into the provenance of result files
+    #: versions of libraries the metric arithmetic itself calls (e.g. OpenCV for VGG-SS); not
+    #: in `to_dict`: the writers of result files put it into their provenance
     provenance: dict[str, Any] = field(default_factory=dict)
 
     def keyed(self) -> dict[str, float]:
@@ -66,7 +66,6 @@ class EvalResult:
             "partial": self.partial,
             "manifest_hash": self.manifest_hash,
             "extras": self.extras,
-            "provenance": self.provenance,
         }
 
 
