@@ -81,7 +81,7 @@ def result_document(result: EvalResult, predictions: Path, references: Reference
         "references": {**references.describe(), "manifest": manifest_status(references)},
         "predictions": {"path": str(predictions), "sha256": provenance.sha256_file(predictions)}
         if Path(predictions).is_file() else {"path": str(predictions)},
-        "provenance": provenance.record(**extra),
+        "provenance": provenance.record(**result.provenance, **extra),
     }
 
 

@@ -1,14 +1,18 @@
 """Checks every benchmark runs: train-and-evaluate on the tiny suite, and on real data.
 
-A benchmark module sets ``BENCHMARK`` and star-imports this module; the fixtures below
-train each configuration once per session and share the run between benchmarks.
+A benchmark module sets ``BENCHMARK``, takes the shared tests of its benchmark from tests/
+(`shared_tests`) and calls the checks below; the ``tiny_joint_run`` fixture (registered in
+conftest.py) trains each configuration once per session and shares the run between benchmarks.
 """
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from typing import Any
 
 import pytest
+from _pytest.fixtures import FixtureFunctionDefinition
 
 from avu.reproduce import plan
 from avu.reproduce.cli import aggregate, config_drift
@@ -33,6 +37,25 @@ def tiny_joint_run(tiny_suite: Path, tmp_path_factory):
 
     settings = Settings(None, tiny_suite, "tiny", tmp_path_factory.mktemp("runs"))
     return _run("joint_tiny", tuple(BENCHMARK_IDS), settings), settings
+
+
+def shared_tests(*modules: str) -> dict[str, Any]:
+    """The tests and fixtures that ``modules`` define themselves, for a benchmark module's globals.
+
+    Unlike a star import, names a module only imports are left out (so nothing is collected
+    twice), and a name defined by two of the modules is an error instead of a silent override.
+    """
+    out: dict[str, Any] = {}
+    for name in modules:
+        module = importlib.import_module(name)
+        for key, value in vars(module).items():
+            wanted = (key.startswith("test_") and callable(value)) or isinstance(value, FixtureFunctionDefinition)
+            if not wanted or getattr(value, "__module__", None) != name:
+                continue
+            if key in out:
+                raise ValueError(f"{key} is defined in more than one of {modules}")
+            out[key] = value
+    return out
 
 
 def check_tiny_run_matches_pinned(benchmark: str, tiny_joint_run) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from avu import BENCHMARK_IDS
+from benchmarks._suite import tiny_joint_run  # noqa: F401  (fixture shared by every benchmark)
 from tests.conftest import (  # noqa: F401  (fixtures)
     datasets_dir, golden_datasets_dir, golden_dir, shared_dir, suite_copy, tiny_suite,
 )

@@ -39,7 +39,8 @@ SOURCE_BINARY = (
     "avs_scripts/avs_{s4,ms3}/test.py (AverageMeter over test batches; test.sh passes --test_batch_size 4)"
 )
 SOURCE_AVSS = (
-    "OpenNLPLab/AVSBench@f7414aff::avs_scripts/avss/utils/compute_color_metrics.py calc_color_miou_fscore; "
+    "OpenNLPLab/AVSBench@f7414aff::avs_scripts/avss/utils/compute_color_metrics.py calc_color_miou_fscore, "
+    "calc_binary_miou; "
     "avs_scripts/avss/test.py (per-class sums over all test frames)"
 )
 OFFICIAL_BATCH_SIZE = 4
@@ -92,7 +93,8 @@ AVSS_V1 = register(
             "summed over all test frames incl. the all-background padding frames of v1s/v1m videos (10 per "
             "video); per class sum/count (count = frames where the class is predicted or in the GT; 0 if never "
             "seen); miou / fscore = mean over all 71 classes; *_no_last = mean without class 70 (official "
-            "'miou_noBg', which drops 'woman', not background)"
+            "'miou_noBg', which drops 'woman', not background); binary_miou = calc_binary_miou over all frames "
+            "(foreground = label != 70, as officially)"
         ),
         params={"n_classes": len(AVSS_CLASSES), "frames": 10},
         source=SOURCE_AVSS,
@@ -185,6 +187,8 @@ class AvssEvaluator(Evaluator):
         "fscore": MetricInfo("mean over all 71 classes of the per-class mean frame F (beta^2 = 0.3)"),
         "miou_no_last": MetricInfo("official 'miou_noBg': the mIoU without class 70 ('woman'; background is 0)"),
         "fscore_no_last": MetricInfo("official 'F_score_noBg': the F-score without class 70 ('woman')"),
+        "binary_miou": MetricInfo("official calc_binary_miou: mean frame IoU of 'not class 70' vs class 70 "
+                                  "('woman', which it takes for background), empty-GT rule as S4/MS3"),
     }
     primary_metric = "miou"
     references: AvsReferences
@@ -194,10 +198,13 @@ class AvssEvaluator(Evaluator):
         gt = _ground_truth(self.references, ids, labels.shape[2:], "labels")
         t = self.references.frames
         n = len(AVSS_CLASSES)
-        s = kernels.avss_frame_scores(labels.reshape(-1, *labels.shape[2:]), gt.reshape(-1, *gt.shape[2:]), n)
+        cm = kernels.avss_frame_confusion(labels.reshape(-1, *labels.shape[2:]), gt.reshape(-1, *gt.shape[2:]), n)
+        s = kernels.avss_scores_from_areas(*kernels.areas_from_confusion(cm))
         iou, f, present = (a.reshape(len(ids), t, n) for a in (s.iou, s.fscore, s.present))
+        binary = kernels.avss_binary_iou_from_confusion(cm, n - 1).reshape(len(ids), t)
         return [
-            {"iou_sum": iou[i].sum(axis=0), "f_sum": f[i].sum(axis=0), "count": present[i].sum(axis=0).astype(np.int64)}
+            {"iou_sum": iou[i].sum(axis=0), "f_sum": f[i].sum(axis=0), "count": present[i].sum(axis=0).astype(np.int64),
+             "binary_iou": binary[i]}
             for i in range(len(ids))
         ]
 
@@ -207,6 +214,8 @@ class AvssEvaluator(Evaluator):
         count = np.sum([r["count"] for r in records], axis=0)
         out = kernels.avss_summary(iou_sum, f_sum, count)
         metrics = {k: out[k] * 100.0 for k in ("miou", "fscore", "miou_no_last", "fscore_no_last")}
+        # calc_binary_miou of all frames as one call (the official test loop never calls it)
+        metrics["binary_miou"] = float(np.concatenate([r["binary_iou"] for r in records]).mean()) * 100.0
         extras = {
             "videos": len(ids),
             "frames": len(ids) * self.references.frames,

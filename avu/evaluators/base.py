@@ -44,6 +44,9 @@ class EvalResult:
     manifest_hash: str
     primary_metric: str
     extras: dict[str, Any] = field(default_factory=dict)
+    #: versions of libraries the metric arithmetic itself calls (e.g. OpenCV for VGG-SS); not
+    #: in `to_dict`: the writers of result files put it into their provenance
+    provenance: dict[str, Any] = field(default_factory=dict)
 
     def keyed(self) -> dict[str, float]:
         """Flat keys that name benchmark, metric, protocol and annotation version."""
@@ -135,6 +138,10 @@ class Evaluator(abc.ABC):
     def reduce(self, ids: list[str], records: list[Any]) -> tuple[dict[str, float], dict[str, Any]]:
         """Metrics (percent) and extras from records in canonical order."""
 
+    def provenance(self) -> dict[str, Any]:
+        """Versions of the libraries the metric calls, beyond numpy and torch (none by default)."""
+        return {}
+
     # -- the contract ----------------------------------------------------------------
     def reset(self) -> None:
         self._records.clear()
@@ -195,4 +202,5 @@ class Evaluator(abc.ABC):
             manifest_hash=self.references.manifest_hash,
             primary_metric=self.primary_metric,
             extras=extras,
+            provenance=self.provenance(),
         )

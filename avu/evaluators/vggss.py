@@ -90,6 +90,10 @@ class VggssEvaluator(Evaluator):
         if self.protocol.params["size"] != self.references.gt_size:  # the GT maps are built at one size
             raise ValueError(f"protocol size {self.protocol.params['size']} != GT size {self.references.gt_size}")
 
+    def provenance(self) -> dict[str, Any]:
+        # the lvs resize is OpenCV's own, whose SIMD rounding can move median ties between versions
+        return {"opencv": kernels.opencv_version()}
+
     def sample_ciou(self, ids: Sequence[str], predictions: Any) -> np.ndarray:
         """Per-sample cIoU (n,) float64 of a batch under this evaluator's protocol."""
         heatmaps = check_payload(None, ids, predictions)[FIELD]

@@ -285,14 +285,9 @@ def unknown_colors(rgb: np.ndarray, palette: np.ndarray | None = None) -> np.nda
     return ~np.isin(code, pal)
 
 
-def avss_frame_areas(pred: np.ndarray, gt: np.ndarray, n_classes: int = N_AVSS_CLASSES
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per frame and class: intersection, predicted and GT areas, each ``(F, C)`` int64
-    (``torch.histc`` over class bins in the official code).
-
-    One histogram of ``pred * C + gt`` per frame (the frame's confusion matrix) gives all
-    three: its diagonal, row sums and column sums.
-    """
+def avss_frame_confusion(pred: np.ndarray, gt: np.ndarray, n_classes: int = N_AVSS_CLASSES) -> np.ndarray:
+    """Per-frame confusion matrices ``(F, C, C)`` int64, indexed [frame, predicted, GT class]:
+    one histogram of ``pred * C + gt`` per frame. Every AVSS count derives from it."""
     if pred.shape != gt.shape or pred.ndim != 3:
         raise ValueError(f"pred {pred.shape} and gt {gt.shape} must both be (F, H, W)")
     if n_classes * n_classes > np.iinfo(np.int16).max:
@@ -308,9 +303,50 @@ def avss_frame_areas(pred: np.ndarray, gt: np.ndarray, n_classes: int = N_AVSS_C
         p, g = p_all[f].reshape(-1), g_all[f].reshape(-1)
         key = p.to(torch.int16) * n_classes + g.to(torch.int16)
         confusion[f] = torch.bincount(key, minlength=n_classes * n_classes)
-    cm = confusion.numpy().reshape(n_frames, n_classes, n_classes)  # [frame, pred, gt]
+    return confusion.numpy().reshape(n_frames, n_classes, n_classes)
+
+
+def areas_from_confusion(cm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per frame and class: intersection, predicted and GT areas, each ``(F, C)`` int64."""
     inter = np.ascontiguousarray(np.diagonal(cm, axis1=1, axis2=2))
     return inter, cm.sum(axis=2), cm.sum(axis=1)
+
+
+def avss_frame_areas(pred: np.ndarray, gt: np.ndarray, n_classes: int = N_AVSS_CLASSES
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per frame and class: intersection, predicted and GT areas, each ``(F, C)`` int64
+    (``torch.histc`` over class bins in the official code)."""
+    return areas_from_confusion(avss_frame_confusion(pred, gt, n_classes))
+
+
+#: the class ``calc_binary_miou`` calls background: ``nclass - 1`` = 70 ("woman"). AVSS's
+#: background is class 0, so the official binary mIoU is "not woman" vs "woman"; kept as is.
+BINARY_BACKGROUND = N_AVSS_CLASSES - 1
+
+
+def avss_binary_iou_from_confusion(cm: np.ndarray, background: int = BINARY_BACKGROUND) -> np.ndarray:
+    """Official ``calc_binary_miou`` per frame, ``(F,)`` float64, from `avss_frame_confusion`.
+
+    Foreground is ``label != background`` in prediction and GT. IoU = inter / (union + 1e-7);
+    a frame without GT foreground scores its correctly-background pixels / (H*W + 1e-7), as
+    in the S4/MS3 ``mask_iou`` (the official sigmoid > 0.5 of the 0/1 map changes nothing).
+    """
+    cm = np.asarray(cm, dtype=np.int64)
+    pixels = cm.sum(axis=(1, 2))
+    bg_bg = cm[:, background, background]
+    pred_bg = cm[:, background, :].sum(axis=1)
+    gt_bg = cm[:, :, background].sum(axis=1)
+    inter = pixels - pred_bg - gt_bg + bg_bg  # foreground in both
+    union = pixels - bg_bg  # foreground in either
+    no_object = gt_bg == pixels
+    inter = np.where(no_object, pred_bg, inter)  # background in both (the GT is all background)
+    union = np.where(no_object, pixels, union)
+    return inter / (union + IOU_EPS)
+
+
+def avss_binary_miou(pred: np.ndarray, gt: np.ndarray, background: int = BINARY_BACKGROUND) -> float:
+    """Official ``calc_binary_miou`` of one call on ``(F, H, W)`` label maps: the frame mean (fraction)."""
+    return float(avss_binary_iou_from_confusion(avss_frame_confusion(pred, gt), background).mean())
 
 
 @dataclass(frozen=True)
@@ -373,12 +409,13 @@ def avss_summary(iou_sum: np.ndarray, f_sum: np.ndarray, count: np.ndarray) -> d
 
 def avss_scores(pred: np.ndarray, gt: np.ndarray, n_classes: int = N_AVSS_CLASSES) -> dict:
     """Official AVSS test numbers (fractions) of ``(N, T, H, W)`` or ``(F, H, W)`` label maps,
-    padded frames included (batching does not matter: the official code sums per class)."""
+    padded frames included (batching does not matter: the official code sums per class), plus
+    ``binary_miou``: `avss_binary_miou` of all frames as one call."""
     pred = np.asarray(pred)
     gt = np.asarray(gt)
-    flat_p = pred.reshape(-1, *pred.shape[-2:])
-    flat_g = gt.reshape(-1, *gt.shape[-2:])
-    s = avss_frame_scores(flat_p, flat_g, n_classes)
+    cm = avss_frame_confusion(pred.reshape(-1, *pred.shape[-2:]), gt.reshape(-1, *gt.shape[-2:]), n_classes)
+    s = avss_scores_from_areas(*areas_from_confusion(cm))
     out = avss_summary(s.iou.sum(axis=0), s.fscore.sum(axis=0), s.present.sum(axis=0))
     out["frame_miou_log"] = avss_frame_miou_log(s.iou)
+    out["binary_miou"] = float(avss_binary_iou_from_confusion(cm, n_classes - 1).mean())
     return out

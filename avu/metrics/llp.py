@@ -20,11 +20,16 @@ of each pattern; the (55, 55) IoU-match matrix then gives, by two matrix product
 TP / FP / FN of every (predicted pattern, GT pattern) pair. Scoring a video is then a
 table look-up per class and modality. Segment-level counts are popcounts of the codes
 (TP = |p & g|, ...), and AV codes are the bitwise AND of the audio and visual codes.
+
+``event_wise_metric`` itself takes event lists, which may hold events a binary row cannot
+(adjacent ``[0, 2), [2, 4)``, overlapping); `event_list_counts` and `event_level_lists` score
+those directly by interval arithmetic.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Sequence
 
 import numpy as np
 
@@ -188,10 +193,63 @@ def extract_events(row: np.ndarray) -> list[tuple[int, int]]:
 
 
 def event_wise_counts(pred_row: np.ndarray, gt_row: np.ndarray, iou_threshold: float = 0.5) -> tuple[int, int, int]:
-    """(TP, FP, FN) of official ``event_wise_metric`` for the events of two binary rows."""
+    """(TP, FP, FN) of official ``event_wise_metric`` for the events (maximal runs) of two binary rows.
+
+    For events that are not maximal runs of a row (adjacent, overlapping), see `event_list_counts`.
+    """
     tp, fp, fn = pattern_pair_counts(iou_threshold)
     p, g = int(pattern_codes(np.asarray(pred_row))), int(pattern_codes(np.asarray(gt_row)))
     return int(tp[p, g]), int(fp[p, g]), int(fn[p, g])
+
+
+Event = tuple[int, int]
+
+
+def _event_bounds(events: Sequence[Event] | None, num_segments: int, side: str) -> np.ndarray:
+    """(E, 2) int64 ``[start, end)`` bounds of an event list; ``None`` is no events (as officially)."""
+    bounds = np.asarray(list(events or []), dtype=np.int64).reshape(-1, 2)
+    bad = (bounds[:, 0] < 0) | (bounds[:, 1] <= bounds[:, 0]) | (bounds[:, 1] > num_segments)
+    if bad.any():
+        start, end = bounds[np.flatnonzero(bad)[0]]
+        raise ValueError(f"{side} event [{start}, {end}) is not a non-empty run of segments within [0, {num_segments})")
+    return bounds
+
+
+def event_list_counts(
+    pred_events: Sequence[Event] | None, gt_events: Sequence[Event] | None,
+    iou_threshold: float = 0.5, num_segments: int = NUM_SEGMENTS,
+) -> tuple[int, int, int]:
+    """(TP, FP, FN) of official ``event_wise_metric`` on event lists of ``[start, end)`` segment runs.
+
+    The event-list form of `event_wise_counts`: events need not be maximal runs, so adjacent
+    (``[0, 2), [2, 4)``), overlapping or repeated events count one each, which no binary row
+    can express. A predicted event is a TP when it reaches IoU >= ``iou_threshold`` with any GT
+    event, else an FP; a GT event reached by no predicted event is an FN (not one-to-one).
+    """
+    p = _event_bounds(pred_events, num_segments, "predicted")
+    g = _event_bounds(gt_events, num_segments, "GT")
+    inter = np.maximum(0, np.minimum(p[:, None, 1], g[None, :, 1]) - np.maximum(p[:, None, 0], g[None, :, 0]))
+    union = (p[:, 1] - p[:, 0])[:, None] + (g[:, 1] - g[:, 0])[None, :] - inter
+    # the official float test, |p & g| >= 0.5 * |p | g|, on exact integer counts
+    match = inter.astype(np.float64) >= iou_threshold * union.astype(np.float64)
+    tp = int(match.any(axis=1).sum())
+    return tp, len(p) - tp, int((~match.any(axis=0)).sum())
+
+
+def event_level_lists(
+    pred_a: Sequence, pred_v: Sequence, pred_av: Sequence, gt_a: Sequence, gt_v: Sequence, gt_av: Sequence,
+    iou_threshold: float = 0.5, num_segments: int = NUM_SEGMENTS,
+) -> np.ndarray:
+    """Official ``event_level`` of one video from per-class event lists: ``float64 (4,)`` =
+    [f_a, f_v, f_event, f_av]. Each argument holds one event list (or ``None``) per class;
+    the AV lists are given, not derived (the official code extracts them from ``SO_a * SO_v``).
+    """
+    groups = ((pred_a, gt_a), (pred_v, gt_v), (pred_av, gt_av))
+    if len({len(x) for pair in groups for x in pair}) != 1:
+        raise ValueError("every argument needs one event list per class")
+    counts = [np.array([event_list_counts(p, g, iou_threshold, num_segments) for p, g in zip(*pair)],
+                       dtype=np.int64).reshape(-1, 3).T for pair in groups]  # (3, C) each: TP, FP, FN
+    return _four(*(c[k][None] for c in counts for k in range(3)))[0]
 
 
 # -- whole evaluation ------------------------------------------------------------------------

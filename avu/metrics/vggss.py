@@ -13,11 +13,11 @@ Vectorised re-implementations of the two official evaluation chains (see
   same median ``thr``, i.e. the mask is ``pred >= median`` (at least half the pixels).
 
 Both run in float32, as the official code runs on model outputs. ``normalize_img`` is
-min-max scaling that leaves a constant map unscaled. OpenCV is not a dependency: its
-``INTER_LINEAR`` float32 arithmetic is reproduced here (half-pixel centres; the horizontal
-pass clamps the source column and its weight at the borders, the vertical pass clamps
-only the source rows; every product and sum rounded to float32, in cv2's order). The
-EZ-VSL upsampling calls torch's own ``F.interpolate``, so it is exact by construction.
+min-max scaling that leaves a constant map unscaled. The LVS upsampling is OpenCV's own
+``cv2.resize`` (one call per map, as officially): OpenCV's default SIMD path rounds some
+pixels one ulp away from its scalar formula, which flips median ties (a constant map stays
+exactly constant under ``cv2.resize``), so no re-implementation is exact. The EZ-VSL
+upsampling is torch's own ``F.interpolate`` arithmetic, exact by construction.
 
 Kernel outputs are what the official code returns: per-sample cIoU in [0, 1] (NaN when
 GT and prediction are both empty), dataset scores as fractions. The evaluator turns them
@@ -83,35 +83,6 @@ def gt_maps_from_pixel_boxes(pixel_boxes: np.ndarray, box_counts: np.ndarray, si
 # -- upsampling ----------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=64)
-def cv2_linear_axis(n_in: int, n_out: int, clamp_weights: bool) -> tuple[np.ndarray, ...]:
-    """Source indices and float32 weights of one axis of ``cv2.resize(..., INTER_LINEAR)``.
-
-    ``pos = float32((d + 0.5) * (1 / (n_out / n_in)) - 0.5)``, ``s = floor(pos)``,
-    ``w1 = pos - s``, ``w0 = 1 - w1``. The horizontal pass (``clamp_weights=True``) sets
-    ``s, w1 = 0, 0`` left of the first centre and ``n_in - 1, 0`` right of the last one; the
-    vertical pass keeps the weights and clamps the two source rows into the image.
-    Returns (first, second, w0, w1).
-    """
-    scale = 1.0 / (n_out / n_in)
-    pos = ((np.arange(n_out, dtype=np.float64) + 0.5) * scale - 0.5).astype(np.float32)
-    start = np.floor(pos).astype(np.int64)
-    frac = (pos - start.astype(np.float32)).astype(np.float32)
-    if clamp_weights:
-        low, high = start < 0, start >= n_in - 1
-        frac[low | high] = 0
-        start[low] = 0
-        start[high] = n_in - 1
-        first, second = start, np.minimum(start + 1, n_in - 1)
-    else:
-        first, second = np.clip(start, 0, n_in - 1), np.clip(start + 1, 0, n_in - 1)
-    w0 = (np.float32(1) - frac).astype(np.float32)
-    arrays = (first, second, w0, frac)
-    for a in arrays:
-        a.flags.writeable = False
-    return arrays
-
-
 class Workspace:
     """Reusable buffers for chunks of up to ``capacity`` maps of ``size`` x ``size`` pixels.
 
@@ -162,33 +133,28 @@ class Workspace:
 
 
 def upsample_cv2_linear(heatmaps: np.ndarray, size: int = GT_SIZE, work: Workspace | None = None) -> np.ndarray:
-    """``cv2.resize(h, (size, size), interpolation=cv2.INTER_LINEAR)`` of each float32 (h, w) map.
+    """``cv2.resize(h, (size, size), interpolation=cv2.INTER_LINEAR)`` of each float32 (h, w) map (LVS).
 
-    (n, h, w) -> (n, size, size) float32, bit for bit as OpenCV's float32 path (horizontal
-    pass into a float32 row buffer, then ``w0 * row_a + w1 * row_b``, each product rounded).
-    OpenCV replaces an exact 2x downscale by INTER_AREA; maps larger than ``size`` are not
-    an official input and follow the linear formula.
+    (n, h, w) -> (n, size, size) float32, OpenCV's own result. One call per map: a
+    multichannel call takes other SIMD paths and differs in the last bit. With ``work`` the
+    result is a view into it.
     """
-    maps = np.asarray(heatmaps, dtype=np.float32)
-    n, h, w = maps.shape
+    import cv2
+
+    maps = np.ascontiguousarray(heatmaps, dtype=np.float32)
+    n = maps.shape[0]
     work = Workspace.ensure(work, n, size)
-    x0, x1, a0, a1 = cv2_linear_axis(w, size, True)
-    y0, y1, b0, b1 = cv2_linear_axis(h, size, False)
-    rows = maps[:, :, x0]
-    rows *= a0
-    right = maps[:, :, x1]
-    right *= a1
-    rows += right
-    # np.take into C-ordered buffers (fancy indexing on a middle axis returns another memory
-    # order, and every later pass over it would crawl)
     out = work.values[:n].reshape(n, size, size)
-    lower = work.scratch[:n].reshape(n, size, size)
-    np.take(rows, y0, axis=1, out=out, mode="clip")  # "raise" would buffer the whole output
-    out *= b0[:, None]
-    np.take(rows, y1, axis=1, out=lower, mode="clip")
-    lower *= b1[:, None]
-    out += lower
+    for src, dst in zip(maps, out):
+        cv2.resize(src, (size, size), dst=dst, interpolation=cv2.INTER_LINEAR)  # writes into dst
     return out
+
+
+def opencv_version() -> str:
+    """``cv2.__version__`` of the OpenCV that the LVS upsampling calls (recorded with results)."""
+    import cv2
+
+    return str(cv2.__version__)
 
 
 def _torch_interpolate(heatmaps: np.ndarray, size: int, mode: str) -> np.ndarray:

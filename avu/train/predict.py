@@ -91,6 +91,8 @@ def evaluate_task(model: torch.nn.Module, data: TaskData, root: str | Path, run_
             pieces.append((list(ids), payload))
     result = evaluator.compute()
     doc: dict[str, Any] = {**result.to_dict(), "references": references.describe()}
+    if result.provenance:  # e.g. the OpenCV of VGG-SS
+        doc["provenance"] = result.provenance
     if write and run_dir is not None:
         gathered = D.all_gather_object(pieces, info)
         if info.main:

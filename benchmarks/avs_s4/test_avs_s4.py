@@ -3,7 +3,6 @@
 import pytest
 
 from benchmarks._suite import check_real_data_run, check_tiny_run_matches_pinned
-from benchmarks._suite import tiny_joint_run  # noqa: F401  (fixture)
 from tests.evaluators.test_avsbench_golden import gold, s4ms3, test_edge_cases, test_s4ms3_single_batch_and_per_frame, test_s4ms3_test_loop  # noqa: F401
 from tests.evaluators.test_avsbench_invariance import test_batch_size_and_order_invariance, test_process_count_invariance  # noqa: F401,E501
 from tests.evaluators.test_avsbench_oracle import test_protocols_match_official_loops, test_threshold_lookup_is_exact  # noqa: F401

@@ -3,7 +3,6 @@
 import pytest
 
 from benchmarks._suite import check_real_data_run, check_tiny_run_matches_pinned
-from benchmarks._suite import tiny_joint_run  # noqa: F401  (fixture)
 from tests.evaluators.test_avsbench_golden import gold, test_avss, test_avss_golden_padding_frames_are_background  # noqa: F401
 from tests.evaluators.test_avsbench_invariance import test_batch_size_and_order_invariance, test_process_count_invariance  # noqa: F401,E501
 from tests.evaluators.test_avsbench_oracle import test_avss_matches_official_loop  # noqa: F401

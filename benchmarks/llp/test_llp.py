@@ -2,13 +2,12 @@
 
 import pytest
 
-from tests.evaluators.test_llp import *  # noqa: F401,F403  (tests and their fixtures)
-from tests.evaluators.test_llp_invariance import *  # noqa: F401,F403  (tests and their fixtures)
-from benchmarks._suite import tiny_joint_run  # noqa: F401  (fixture)
-from benchmarks._suite import check_real_data_run, check_tiny_run_matches_pinned
+from benchmarks._suite import check_real_data_run, check_tiny_run_matches_pinned, shared_tests
 
 BENCHMARK = "llp"
-pytestmark = pytest.mark.llp  # replaces the imported modules' marks
+pytestmark = pytest.mark.llp  # replaces the shared modules' marks
+# the llp tests of tests/ and their fixtures, collected here under the benchmark's marker
+globals().update(shared_tests("tests.evaluators.test_llp", "tests.evaluators.test_llp_invariance"))
 
 
 def test_tiny_suite_training_matches_pinned(tiny_joint_run):

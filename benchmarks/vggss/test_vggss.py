@@ -2,13 +2,12 @@
 
 import pytest
 
-from tests.evaluators.test_vggss import *  # noqa: F401,F403  (tests and their fixtures)
-from tests.evaluators.test_vggss_invariance import *  # noqa: F401,F403  (tests and their fixtures)
-from benchmarks._suite import tiny_joint_run  # noqa: F401  (fixture)
-from benchmarks._suite import check_real_data_run, check_tiny_run_matches_pinned
+from benchmarks._suite import check_real_data_run, check_tiny_run_matches_pinned, shared_tests
 
 BENCHMARK = "vggss"
-pytestmark = pytest.mark.vggss  # replaces the imported modules' marks
+pytestmark = pytest.mark.vggss  # replaces the shared modules' marks
+# the vggss tests of tests/ and their fixtures, collected here under the benchmark's marker
+globals().update(shared_tests("tests.evaluators.test_vggss", "tests.evaluators.test_vggss_invariance"))
 
 
 def test_tiny_suite_training_matches_pinned(tiny_joint_run):

@@ -137,6 +137,9 @@ def test_avss(gold, case):
         ev.update(ids[s:s + step], {"labels": pred[s:s + step]})
     res = ev.compute()
     assert res.metrics["miou"] == pytest.approx(100 * out["miou"], abs=1e-9)
+    assert res.metrics["binary_miou"] == pytest.approx(100 * out["binary_miou"], abs=1e-9)
+    if case == "avss_random":  # class 70, which calc_binary_miou takes for background, occurs nowhere
+        assert out["binary_miou"] == pytest.approx(results["avss_calc_binary_miou_on_random"], abs=TOL)
     assert res.metrics["fscore_no_last"] == pytest.approx(100 * out["fscore_no_last"], abs=1e-9)
     assert res.extras["classes_present"] == want["n_classes_with_nonzero_count"]
     if "per_class_iou" in want:

@@ -124,6 +124,74 @@ def test_avss_matches_official_loop():
     np.testing.assert_array_equal(fast["per_class_count"], want["per_class_count"])
 
 
+def one_hot_logits(labels: np.ndarray, n_classes: int = 71) -> torch.Tensor:
+    """(F, C, H, W) logits whose argmax is ``labels`` (as the golden AVSS case feeds the official code)."""
+    one_hot = torch.nn.functional.one_hot(torch.from_numpy(labels.astype(np.int64)), n_classes)
+    return 10.0 * one_hot.permute(0, 3, 1, 2).float()
+
+
+def binary_cases() -> dict[str, tuple[np.ndarray, np.ndarray, float]]:
+    """Hand-made 8x8 frames: (pred, gt, calc_binary_miou by hand). 70 is what the official code calls background."""
+    zeros = np.zeros((8, 8), np.uint8)
+    woman = np.full((8, 8), 70, np.uint8)
+    corner = zeros.copy()
+    corner[:4, :4] = 70
+    half = zeros.copy()
+    half[:, :4] = 70
+    eps = 1e-7
+    return {
+        "no_class_70_anywhere": (np.full((8, 8), 5, np.uint8), zeros, 64 / (64 + eps)),  # AVSS background 0 is foreground
+        "same_class_70_region": (corner, corner, 48 / (48 + eps)),
+        "class_70_missed": (zeros, corner, 48 / (64 + eps)),
+        "class_70_predicted_on_foreground": (corner, zeros, 48 / (64 + eps)),
+        "all_70_gt_half_predicted": (half, woman, 32 / (64 + eps)),  # no-object frame: background agreement
+        "all_70_gt_all_predicted": (woman, woman, 64 / (64 + eps)),
+        "all_70_gt_none_predicted": (zeros, woman, 0.0),
+        "all_70_predicted_no_70_gt": (woman, zeros, 0.0),
+    }
+
+
+@pytest.mark.parametrize("case", list(binary_cases()))
+def test_avss_binary_miou_matches_the_official_definition(case: str) -> None:
+    pred, gt, by_hand = binary_cases()[case]
+    official = oracle.calc_binary_miou(one_hot_logits(pred[None]), torch.from_numpy(gt[None].astype(np.int64)))
+    assert official == pytest.approx(by_hand, abs=TOL)
+    assert K.avss_binary_miou(pred[None], gt[None]) == pytest.approx(by_hand, abs=1e-12)
+
+
+def test_avss_binary_miou_of_many_frames_is_the_frame_mean() -> None:
+    cases = binary_cases().values()
+    pred = np.stack([p for p, _, _ in cases])
+    gt = np.stack([g for _, g, _ in cases])
+    rng = np.random.default_rng(6)
+    noisy_gt = rng.choice([0, 3, 70, 70], size=(6, 16, 16)).astype(np.uint8)
+    noisy_pred = np.where(rng.random(noisy_gt.shape) < 0.6, noisy_gt, 70).astype(np.uint8)
+    for p, g in ((pred, gt), (noisy_pred, noisy_gt)):
+        official = oracle.calc_binary_miou(one_hot_logits(p), torch.from_numpy(g.astype(np.int64)))
+        assert K.avss_binary_miou(p, g) == pytest.approx(official, abs=TOL)
+        assert K.avss_scores(p, g)["binary_miou"] == pytest.approx(official, abs=TOL)
+    frames = K.avss_binary_iou_from_confusion(K.avss_frame_confusion(pred, gt))
+    np.testing.assert_allclose(frames, [v for _, _, v in cases], atol=1e-12, rtol=0)
+
+
+def test_avss_evaluator_reports_binary_miou_over_all_frames() -> None:
+    """Batch-invariant: the evaluator's binary_miou is the official function on one call of every frame."""
+    from avu.data.annotations.avsbench import references_from_arrays
+    from avu.evaluators.avsbench import AvssEvaluator
+
+    rng = np.random.default_rng(8)
+    gt = rng.choice([0, 0, 9, 70], size=(3, 10, 16, 16)).astype(np.uint8)
+    gt[0, 3] = 70  # a frame the official code calls object-free
+    pred = np.where(rng.random(gt.shape) < 0.7, gt, rng.choice([0, 70], size=gt.shape)).astype(np.uint8)
+    ids = ["a", "b", "c"]
+    ev = AvssEvaluator(references_from_arrays("avss", ids, gt))
+    ev.update(ids[2:], {"labels": pred[2:]})
+    ev.update(ids[:2], {"labels": pred[:2]})
+    flat_pred, flat_gt = pred.reshape(-1, 16, 16), gt.reshape(-1, 16, 16)
+    official = oracle.calc_binary_miou(one_hot_logits(flat_pred), torch.from_numpy(flat_gt.astype(np.int64)))
+    assert ev.compute().metrics["binary_miou"] == pytest.approx(100 * official, abs=100 * TOL)
+
+
 def test_counts_beyond_float32_are_exact():
     """A 4097 x 4097 frame has 2**24 + 8193 pixels: float32 sums would round, int64 ones do not."""
     side = 4097

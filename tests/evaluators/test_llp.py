@@ -110,6 +110,83 @@ def test_event_wise_metric_matches_official(golden: Path) -> None:
         assert list(oracle.event_wise_metric(oracle.extract_event(pred), oracle.extract_event(gt))) == counts, name
 
 
+def test_event_list_counts_match_the_golden_event_lists(golden: Path) -> None:
+    expected = json.loads((golden / "per_video_cases.json").read_text())
+    for name, counts in expected["event_wise_metric[TP,FP,FN]"].items():
+        pred_runs, gt_runs = expected[EWM_INPUTS][name]  # None = no events, as officially
+        assert list(kernels.event_list_counts(pred_runs, gt_runs)) == counts, name
+
+
+#: hand-made event lists a binary row cannot express: (pred, GT, (TP, FP, FN) by hand)
+EVENT_LIST_CASES = {
+    "adjacent_preds_half_each": ([(0, 2), (2, 4)], [(0, 4)], (2, 0, 0)),
+    "adjacent_gts_one_pred": ([(0, 4)], [(0, 2), (2, 4)], (1, 0, 0)),
+    "adjacent_both": ([(0, 2), (2, 4)], [(0, 2), (2, 4)], (2, 0, 0)),
+    "adjacent_preds_one_too_short": ([(0, 1), (1, 4)], [(0, 4)], (1, 1, 0)),
+    "overlapping_preds": ([(0, 3), (1, 4)], [(0, 2)], (1, 1, 0)),
+    "repeated_pred": ([(5, 6), (5, 6)], [(5, 6)], (2, 0, 0)),
+    "last_segment": ([(9, 10)], [(8, 10)], (1, 0, 0)),
+    "empty_list_is_none": ([], [(2, 4)], (0, 0, 1)),
+    "both_empty": (None, [], (0, 0, 0)),
+}
+
+
+@pytest.mark.parametrize("case", list(EVENT_LIST_CASES))
+def test_event_list_counts_match_the_official_definition(case: str) -> None:
+    pred, gt, by_hand = EVENT_LIST_CASES[case]
+    official = oracle.event_wise_metric([oracle.to_vec(*e) for e in pred or []], [oracle.to_vec(*e) for e in gt or []])
+    assert official == by_hand
+    assert kernels.event_list_counts(pred, gt) == by_hand
+
+
+def test_adjacent_events_differ_from_their_binary_row() -> None:
+    """The row [0, 4) is one event; the list [0, 2), [2, 4) is two: the binary-row form cannot score it."""
+    pred, gt, counts = EVENT_LIST_CASES["adjacent_preds_half_each"]
+    assert kernels.event_wise_counts(_row(pred), _row(gt)) == (1, 0, 0) != counts
+
+
+def _random_events(rng: np.random.Generator, n_segments: int = 10) -> list[tuple[int, int]]:
+    starts = rng.integers(0, n_segments, size=rng.integers(0, 5))
+    return [(int(s), int(rng.integers(s + 1, n_segments + 1))) for s in starts]
+
+
+@pytest.mark.parametrize("iou", [0.3, 0.5, 0.7])
+def test_event_list_counts_agree_with_oracle_on_random_lists(iou: float) -> None:
+    rng = np.random.default_rng(21)
+    for _ in range(400):
+        pred, gt = _random_events(rng), _random_events(rng)
+        official = oracle.event_wise_metric([oracle.to_vec(*e) for e in pred], [oracle.to_vec(*e) for e in gt], iou)
+        assert kernels.event_list_counts(pred, gt, iou) == official, (pred, gt)
+
+
+def test_event_lists_of_rows_equal_the_row_form() -> None:
+    rng = np.random.default_rng(22)
+    for pred, gt in ((rng.random((2, 10)) < 0.5).astype(np.uint8) for _ in range(300)):
+        assert kernels.event_list_counts(kernels.extract_events(pred), kernels.extract_events(gt)) == \
+            kernels.event_wise_counts(pred, gt)
+
+
+@pytest.mark.parametrize("bad", [(3, 3), (-1, 2), (5, 11), (4, 2)])
+def test_malformed_events_are_refused(bad: tuple[int, int]) -> None:
+    with pytest.raises(ValueError, match=rf"GT event \[{bad[0]}, {bad[1]}\)"):
+        kernels.event_list_counts([(0, 2)], [(1, 3), bad])
+
+
+def test_event_level_lists_match_official_and_rows() -> None:
+    rng = np.random.default_rng(23)
+    for _ in range(20):
+        lists = [[_random_events(rng) if rng.random() < 0.3 else None for _ in range(kernels.NUM_CLASSES)]
+                 for _ in range(6)]
+        got = kernels.event_level_lists(*lists)
+        np.testing.assert_allclose(got, oracle.event_level_lists(*lists), rtol=0, atol=1e-12)
+    # lists extracted from rows give the row form's event_level (AV lists from the a AND v rows)
+    so_a, so_v, gt_a, gt_v = (rng.random((4, kernels.NUM_CLASSES, 10)) < 0.4)
+    rows = (so_a, so_v, so_a & so_v, gt_a, gt_v, gt_a & gt_v)
+    lists = [[kernels.extract_events(r) for r in m] for m in rows]
+    np.testing.assert_array_equal(kernels.event_level_lists(*lists), kernels.event_level(so_a[None], so_v[None],
+                                                                                         gt_a[None], gt_v[None])[0])
+
+
 # -- full official eval() cases --------------------------------------------------------------
 
 def _inputs(golden: Path, case: str, n: int) -> tuple[np.ndarray, np.ndarray]:

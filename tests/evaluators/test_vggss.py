@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -156,6 +157,19 @@ def test_golden_through_the_evaluator_in_percent(refs, golden, protocol: str) ->
         np.testing.assert_allclose(result.extras["success_curve"], block["success_rate_curve"], rtol=0, atol=FLOAT64_TOL)
 
 
+@pytest.mark.parametrize("protocol", ["lvs", "ezvsl"])
+def test_results_record_the_opencv_version(refs, golden, tmp_path: Path, protocol: str) -> None:
+    from avu.scoring import result_document
+
+    subset = refs.subset(golden["names"][:3])
+    evaluator = VggssEvaluator(subset, protocol=protocol)
+    evaluator.update(subset.ids, {"heatmaps": golden["heatmaps"][:3]})
+    result = evaluator.compute()
+    assert result.provenance == {"opencv": cv2.__version__}
+    doc = result_document(result, tmp_path / "preds.npz", subset)
+    assert doc["provenance"]["opencv"] == cv2.__version__ and "git" in doc["provenance"]
+
+
 def test_the_two_protocols_differ_on_real_ids(golden_results) -> None:
     """Guards against one chain silently standing in for the other."""
     assert not np.array_equal(golden_results["lvs"][0], golden_results["ezvsl"][0])
@@ -277,25 +291,59 @@ def test_fast_path_equals_the_oracle(refs, protocol: str, shape: tuple[int, int]
     assert kernels.ciou_ap50(ciou) == slow["ap50"]
 
 
-def test_oracle_cv2_resize_equals_the_fast_upsampling() -> None:
-    rng = np.random.default_rng(3)
-    for shape in [(14, 14), (3, 17), (224, 224), (2, 2)]:
-        heat = rng.standard_normal((2, *shape)).astype(np.float32)
-        fast = kernels.upsample_cv2_linear(heat)
-        for h, f in zip(heat, fast):
-            assert np.array_equal(oracle.cv2_resize_linear(h), f)
+def lvs_map_family(family: str, rng: np.random.Generator, n: int = 10) -> np.ndarray:
+    """Heatmaps whose median ties the LVS mask depends on (float32)."""
+    if family == "quantised":  # four levels: the upsampled maps are full of exact ties
+        return (rng.integers(0, 4, (n, 14, 14)) * np.float32(0.1)).astype(np.float32)
+    if family == "constant":  # stays exactly constant under cv2.resize: all selected (> 0) or none (< 0)
+        values = np.array([0.3, -0.2, 1.0, -1.0, 0.0, 7.5, -1e-3, 2.0**-20, -123.25, 0.1], np.float32)[:n]
+        return np.broadcast_to(values[:, None, None], (n, 14, 14)).copy()
+    side = int(family.removeprefix("random"))
+    return rng.standard_normal((n, side, side)).astype(np.float32)
 
 
-def test_cv2_borders_replicate_columns_but_not_rows() -> None:
-    """cv2 clamps the horizontal weights (exact copies) but only the source rows vertically."""
-    w0_x = kernels.cv2_linear_axis(14, 224, True)[2]
-    w0_y = kernels.cv2_linear_axis(14, 224, False)[2]
-    assert (w0_x[:8] == 1).all() and (w0_x[-8:] == 1).all()
-    assert not (w0_y[:8] == 1).any()
-    up = kernels.upsample_cv2_linear(np.random.default_rng(0).random((1, 14, 14), np.float32))[0]
-    assert (up[:, :8] == up[:, :1]).all() and (up[:, -8:] == up[:, -1:]).all()
-    # so a constant map can come out of cv2 slightly non-constant (LVS then normalises it)
-    assert np.unique(kernels.upsample_cv2_linear(np.full((1, 14, 14), np.float32(-0.2)))).size > 1
+LVS_FAMILIES = ["quantised", "constant", "random7", "random14", "random224"]
+
+
+@pytest.mark.parametrize("family", LVS_FAMILIES)
+def test_lvs_upsampling_is_opencv_itself(family: str) -> None:
+    heat = lvs_map_family(family, np.random.default_rng(11))
+    expected = np.stack([cv2.resize(h, (224, 224), interpolation=cv2.INTER_LINEAR) for h in heat])
+    work = kernels.Workspace(4, 224)  # a reused workspace, as the chunked evaluator uses it
+    for start in range(0, len(heat), 4):
+        got = kernels.upsample_cv2_linear(heat[start:start + 4], work=work)
+        assert np.array_equal(got, expected[start:start + 4])
+    if family == "constant":  # OpenCV's SIMD path keeps a constant map exactly constant
+        assert all(np.unique(m).size == 1 and m[0, 0] == h[0, 0] for m, h in zip(expected, heat))
+
+
+@pytest.mark.parametrize("family", LVS_FAMILIES)
+def test_lvs_equals_the_official_chain_on_opencv_resize(refs, family: str) -> None:
+    """Per-sample intersection, union and cIoU exactly as ``cv2.resize`` + LVS ``test.py`` give them."""
+    rng = np.random.default_rng(5 + LVS_FAMILIES.index(family))
+    heat = lvs_map_family(family, rng)
+    rows = rng.choice(len(refs), size=len(heat), replace=False)
+    rows[1] = refs.index(EMPTY_GT_ID)  # constant -0.2 there: empty mask on empty GT, 0/0
+    ciou, inter, den = kernels.localization_ciou(heat, (refs.pixel_boxes[rows], refs.box_counts[rows]),
+                                                 "cv2_linear", "lvs", chunk_size=4)
+    official = [oracle.cal_ciou(official_lvs_mask(h), oracle.lvs_gt_map(refs.boxes[r]), 0.5) for h, r in zip(heat, rows)]
+    want_ciou, want_inter, want_den = (np.array(v, dtype=np.float64) for v in zip(*official))
+    assert np.array_equal(inter, want_inter) and np.array_equal(den, want_den)
+    assert np.array_equal(ciou, want_ciou, equal_nan=True)
+    scores = oracle.dataset_scores(list(want_ciou))
+    assert abs(kernels.ciou_ap50(ciou) - scores["ap50"]) <= FLOAT64_TOL
+    assert abs(kernels.auc(ciou) - scores["auc"]) <= FLOAT64_TOL
+    if family == "constant":
+        assert np.isnan(ciou[1]) and (inter[heat[:, 0, 0] < 0] == 0).all()  # pred = 1 - (-h) < 1: nothing kept
+
+
+def official_lvs_mask(heatmap: np.ndarray) -> np.ndarray:
+    """LVS ``test.py`` from ``cv2.resize`` to the binarised ``pred`` (written out here, not via the kernels)."""
+    pred = 1 - oracle.normalize_img(-cv2.resize(heatmap, (224, 224), interpolation=cv2.INTER_LINEAR))
+    threshold = np.sort(pred.flatten())[int(pred.shape[0] * pred.shape[1] / 2)]
+    pred[pred > threshold] = 1
+    pred[pred < 1] = 0
+    return pred
 
 
 def test_box_counting_equals_mask_counting(refs) -> None:

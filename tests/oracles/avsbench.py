@@ -120,3 +120,23 @@ def avss_test(pred_labels: np.ndarray, gt_labels: np.ndarray, n_classes: int = 7
         "per_class_fscore": f_pc.numpy(),
         "per_class_count": count.numpy(),
     }
+
+
+def calc_binary_miou(logits: torch.Tensor, target: torch.Tensor, eps: float = 1e-7) -> float:
+    """``calc_binary_miou(pred, target)`` of one call: logits (N, C, H, W), labels (N, H, W).
+
+    Labels are ``argmax(softmax(logits))``; foreground is every label but the last channel
+    (``nclass - 1``), in prediction and GT alike; the 0/1 prediction goes through the same
+    strict sigmoid > 0.5 as S4/MS3; a frame whose GT is all "background" scores its
+    background agreement over H*W. Float32 sums; the result is the frame mean.
+    """
+    nclass = logits.shape[1]
+    labels = torch.argmax(torch.softmax(logits, dim=1), dim=1)
+    pred = (torch.sigmoid((labels != nclass - 1).float()) > 0.5).int()
+    target = (target != nclass - 1).float()
+    no_obj = target.sum(2).sum(1) == 0
+    inter = (pred * target).sum(2).sum(1)
+    union = torch.max(pred, target).sum(2).sum(1)
+    inter[no_obj] = ((1 - target) * (1 - pred)).sum(2).sum(1)[no_obj]
+    union[no_obj] = float(pred.shape[-1] * pred.shape[-2])
+    return float(torch.sum(inter / (union + eps)) / pred.shape[0])

@@ -98,6 +98,25 @@ def event_wise_metric(pred_events, gt_events, iou: float = 0.5) -> tuple[int, in
     return tp, fp, fn
 
 
+def to_vec(start: int, end: int, n: int = 10) -> np.ndarray:
+    """One event ``[start, end)`` as the official 0/1 segment vector."""
+    x = np.zeros(n)
+    x[start:end] = 1
+    return x
+
+
+def event_level_lists(pred_a, pred_v, pred_av, gt_a, gt_v, gt_av, iou: float = 0.5, n: int = 10):
+    """``event_level`` from per-class event lists of ``[start, end)`` (``None`` = no events)."""
+    def counts(preds, gts):
+        out = ([], [], [])
+        for p, g in zip(preds, gts):
+            for k, v in enumerate(event_wise_metric([to_vec(*e, n) for e in p or []],
+                                                    [to_vec(*e, n) for e in g or []], iou)):
+                out[k].append(float(v))
+        return out
+    return _four(counts(pred_a, gt_a), counts(pred_v, gt_v), counts(pred_av, gt_av))
+
+
 def _event_counts(so: np.ndarray, gt: np.ndarray, iou: float):
     tp, fp, fn = [], [], []
     for c in range(so.shape[0]):

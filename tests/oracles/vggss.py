@@ -5,17 +5,14 @@ A straightforward re-expression of LVS ``test.py::main`` (+ ``utils.normalize_im
 ``datasets.bbox2gtmap``, ``utils.Evaluator``), written independently of
 `avu.metrics.vggss`: GT maps box by box, per-sample ``np.sort`` for the threshold, float64
 ``cal_CIOU`` arithmetic, and the dataset scores as the official list comprehensions.
-OpenCV is not available, so ``cv2.resize(INTER_LINEAR)`` is re-expressed from OpenCV's
-C++ (``resize.cpp``: coefficient tables built output pixel by output pixel, then the
-horizontal pass into float32 row buffers and the vertical pass per output row).
+The LVS upsampling is the official call itself, ``cv2.resize(INTER_LINEAR)``.
 """
 
 from __future__ import annotations
 
-import functools
-import math
 from typing import Iterable, Sequence
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -72,46 +69,9 @@ def lvs_gt_map(bboxes: Iterable[Sequence[float]]) -> np.ndarray:
 # -- cv2.resize(INTER_LINEAR), float32 -----------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=None)
-def _cv2_tables(ssize: int, dsize: int) -> tuple:
-    """``cv::resize`` coefficient tables: (xofs, alpha) with border clamping, (yofs, beta) without."""
-    scale = 1.0 / (dsize / ssize)
-    xofs, alpha, yofs, beta = [], [], [], []
-    for d in range(dsize):
-        f = float(np.float32((d + 0.5) * scale - 0.5))
-        s = math.floor(f)
-        f = float(np.float32(f - s))
-        yofs.append(s)
-        beta.append((np.float32(1.0) - np.float32(f), np.float32(f)))
-        if s < 0:
-            f, s = 0.0, 0
-        if s >= ssize - 1:
-            f, s = 0.0, ssize - 1
-        xofs.append(s)
-        alpha.append((np.float32(1.0) - np.float32(f), np.float32(f)))
-    return xofs, alpha, yofs, beta
-
-
 def cv2_resize_linear(src: np.ndarray, size: int = SIZE) -> np.ndarray:
-    """``cv2.resize(src, (size, size), interpolation=cv2.INTER_LINEAR)`` of a float32 (h, w) map."""
-    src = np.asarray(src, dtype=np.float32)
-    sh, sw = src.shape
-    xofs, alpha, _, _ = _cv2_tables(sw, size)
-    _, _, yofs, beta = _cv2_tables(sh, size)
-    first = np.array(xofs)
-    second = np.minimum(first + 1, sw - 1)
-    a0 = np.array([a[0] for a in alpha], dtype=np.float32)
-    a1 = np.array([a[1] for a in alpha], dtype=np.float32)
-    rows = src[:, first] * a0 + src[:, second] * a1  # HResizeLinear: one float32 buffer per source row
-    # VResizeLinear: out[dy] = rows[r0] * b0 + rows[r1] * b1 with the two clipped source rows of
-    # each output row; one array expression over all rows (same float32 operations per pixel),
-    # because a Python loop over 224 rows would cost ~20x what OpenCV's C++ spends on this map
-    # and so make the oracle artificially slow
-    r0 = np.clip(np.array(yofs), 0, sh - 1)
-    r1 = np.clip(np.array(yofs) + 1, 0, sh - 1)
-    b0 = np.array([b[0] for b in beta], dtype=np.float32)[:, None]
-    b1 = np.array([b[1] for b in beta], dtype=np.float32)[:, None]
-    return rows[r0] * b0 + rows[r1] * b1
+    """LVS ``test.py``: ``cv2.resize(heatmap, (224, 224), interpolation=cv2.INTER_LINEAR)`` of one map."""
+    return cv2.resize(np.asarray(src, dtype=np.float32), (size, size), interpolation=cv2.INTER_LINEAR)
 
 
 # -- the two official chains -----------------------------------------------------------------------

@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from avu import BENCHMARK_IDS
+from avu.metrics import vggss as kernels_vggss
 from avu.train.loop import KILL_AT_STEP_ENV, run
 
 SMOKE = ("data=tiny", "train=smoke", "train.threads=2")
@@ -59,6 +60,7 @@ def test_run_writes_results_with_provenance(smoke_run):
         assert res["annotation_version"] == "generated" and res["split"] == "test"
         assert res["counts"]["missing"] == 0 and not res["partial"]
         assert Path(res["predictions"]["path"]).is_file()
+    assert on_disk["results"]["vggss"]["provenance"]["opencv"] == kernels_vggss.opencv_version()
     prov = on_disk["provenance"]
     assert prov["seed"] == 0 and prov["config"]["model"]["name"] == "tiny"
     assert "commit" in prov["git"] and prov["data"]["fingerprint"]
