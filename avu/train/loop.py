@@ -102,12 +102,21 @@ def build_weight_average(model: torch.nn.Module, decay: float) -> torch.optim.sw
     """Exponential moving average of the weights and buffers (``train.ema_decay``; 0: none).
 
     One task per step makes the last weights a noisy sample (each task's heads move only on
-    its own steps); the average is what is evaluated and what ``avu predict`` loads."""
+    its own steps); the average is what is evaluated and what ``avu predict`` loads. The decay
+    warms up as ``min(decay, (1 + n) / (10 + n))`` after n updates, so a short run (a
+    single-task run of a few hundred steps) is not an average dominated by its initial weights."""
     if not decay:
         return None
-    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+    from torch.optim.swa_utils import AveragedModel
 
-    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+    def update(averaged: list[torch.Tensor], current: list[torch.Tensor], n: torch.Tensor) -> None:
+        if not averaged[0].is_floating_point():  # counters (BatchNorm's num_batches_tracked)
+            torch._foreach_copy_(averaged, current)
+            return
+        d = min(decay, (1 + float(n)) / (10 + float(n)))
+        torch._foreach_lerp_(averaged, current, 1 - d)
+
+    return AveragedModel(model, multi_avg_fn=update, use_buffers=True)
 
 
 def clip_or_normalise(model: torch.nn.Module, norm: float, mode: str) -> None:
