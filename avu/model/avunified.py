@@ -450,14 +450,17 @@ class AVUnified(nn.Module):
         source = self.decode_cfg.get("avss_classes", "tokens")
         if source == "tokens":  # the classes the decoder names per frame
             return np.stack([d["present"] for d in decoded]).astype(bool)
-        if source == "segment":  # the per-frame class head (trained by the segment loss)
+        if source in ("segment", "segment_top1"):  # the per-frame class head (the segment loss)
             prob = torch.sigmoid(self.segment_logits("avss", enc).float()).cpu().numpy()
             present = np.zeros((*prob.shape[:2], prob.shape[2] + 1), dtype=bool)
-            present[..., 1:] = prob >= 0.5
+            if source == "segment":
+                present[..., 1:] = prob >= 0.5
+            else:  # its most probable class: every sounding pixel of the frame takes it
+                np.put_along_axis(present[..., 1:], prob.argmax(axis=2)[..., None], True, axis=2)
             return present
         if source == "pixels":
             return None
-        raise ValueError(f"model.decode.avss_classes must be tokens|segment|pixels, got {source!r}")
+        raise ValueError(f"model.decode.avss_classes must be tokens|segment|segment_top1|pixels, got {source!r}")
 
     def _avss_labels(self, decoded: list[dict[str, Any]], enc: Encoded, logits: torch.Tensor) -> np.ndarray:
         """(B, T, 224, 224) AVSS labels. Softmax form: per pixel, the argmax over background and
