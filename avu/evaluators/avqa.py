@@ -17,9 +17,7 @@ from avu.data.annotations.avqa import (
     ANNOTATION_VERSIONS,
     ANSWER_INDEX,
     DEFAULT_VERSION,
-    MODALITIES,
     QUESTION_TYPES,
-    TYPE_NAMES,
     AvqaReferences,
     hardcoded_test_types,
     load_references,
@@ -83,10 +81,10 @@ def count_out_of_vocab(answers: list[str]) -> int:
 def _metric_infos() -> dict[str, MetricInfo]:
     """The 13 metrics in the official print order: each modality's types, then its pooled value."""
     out = {}
-    for modality, members in MODALITIES.items():
+    for modality, members in kernels.MODALITIES.items():
         for i in members:
             m, t = QUESTION_TYPES[i]
-            out[TYPE_NAMES[i]] = MetricInfo(f"accuracy on {m} {t} questions")
+            out[kernels.TYPE_NAMES[i]] = MetricInfo(f"accuracy on {m} {t} questions")
         out[modality] = MetricInfo(f"{_MODALITY_TITLES[modality]} accuracy pooled over its question types (micro, "
                                    "as the official 'Avg')")
     out["overall"] = MetricInfo("accuracy over all questions (micro)")
