@@ -12,6 +12,7 @@ import torch
 from avu import provenance
 from avu.fileio import write_json, write_text
 from avu.profile.flops import FlopCount
+from avu.profile.mfu import mfu_section
 
 if TYPE_CHECKING:
     from avu.profile.profiler import Profiler
@@ -65,8 +66,6 @@ def build_report(
     trace: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble the report of a finished `Profiler` run."""
-    from avu.profile.profiler import mfu_section
-
     notices = list(prof.notices)
     timing = prof.timing()
     if not timing["measured_steps"]:
