@@ -23,7 +23,7 @@ from avu.data.annotations.avqa import (
     load_references,
 )
 from avu.errors import AvuInputError
-from avu.evaluators.base import Evaluator, MetricInfo
+from avu.evaluators.base import Evaluator, MetricInfo, canonical_rows
 from avu.metrics import avqa as kernels
 from avu.predictions.avqa import check_answers, read_predictions
 from avu.protocols import Protocol, register
@@ -61,14 +61,6 @@ LEGACY_JSON_TYPES = register(
 
 _TYPE_LABELS = [f"{m}/{t}" for m, t in QUESTION_TYPES]
 _MODALITY_TITLES = {"audio": "Audio", "visual": "Visual", "av": "Audio-Visual"}
-
-
-def canonical_rows(references: AvqaReferences, ids: list[str]) -> np.ndarray:
-    """Row of each id in the references (``compute`` passes ids in canonical order)."""
-    if ids == references.ids:  # the whole split: no per-id look-ups
-        return np.arange(len(ids))
-    index = references.index
-    return np.fromiter((index(s) for s in ids), dtype=np.int64, count=len(ids))
 
 
 def count_out_of_vocab(answers: list[str]) -> int:
