@@ -21,7 +21,8 @@ from tests.conftest import REPO
 tomllib = pytest.importorskip("tomllib", reason="reading pyproject.toml needs Python 3.11+")
 
 #: dev entries that are run, not imported
-TOOLS = {"pytest": "runs the tests", "ruff": "the lint (tox -e lint, .ci/run)"}
+TOOLS = {"pytest": "runs the tests", "ruff": "the lint (tox -e lint, .ci/run)",
+         "import-linter": "the layering of avu (lint-imports; tox -e lint, .ci/run)"}
 #: Hydra config names that plugins provide (not files in avu/conf) -> their distribution
 PLUGIN_CONFIGS = {"submitit_slurm": "hydra-submitit-launcher", "submitit_local": "hydra-submitit-launcher"}
 
