@@ -6,7 +6,7 @@ import difflib
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from avu import BENCHMARK_IDS
 from avu.errors import AvuInputError
@@ -21,7 +21,16 @@ _SPEC_LOCATIONS = {
     "avss": "avu.evaluators.avsbench:SPEC_AVSS",
     "avqa": "avu.evaluators.avqa:SPEC",
 }
-assert tuple(_SPEC_LOCATIONS) == BENCHMARK_IDS
+
+
+def check_ids(keys: Iterable[str], what: str) -> None:
+    """Raise unless ``keys`` are BENCHMARK_IDS, in that order: a table keyed by benchmark that
+    misses one (or orders them otherwise) fails at import, also under ``python -O``, which drops asserts."""
+    if tuple(keys) != BENCHMARK_IDS:
+        raise RuntimeError(f"{what} lists {tuple(keys)}, not the benchmarks {BENCHMARK_IDS} in this order")
+
+
+check_ids(_SPEC_LOCATIONS, "avu.benchmarks registry")
 
 #: benchmark id -> folder of its dataset under a data root (real and generated alike)
 DATASET_DIRS = {

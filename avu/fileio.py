@@ -1,5 +1,6 @@
-"""Atomic writes (nothing half-written is ever left behind), and the guard that keeps every
-output off the inputs (`check_output`, `check_output_dir`)."""
+"""Atomic writes (nothing half-written is ever left behind), the guard that keeps every
+output off the inputs (`check_output`, `check_output_dir`), and the strict reading of users'
+files (`open_file`, `load_json`: one-line errors, no silent duplicates or NaN)."""
 
 from __future__ import annotations
 
@@ -164,3 +165,61 @@ def _probe(path: Path, landing: str, option: str) -> None:
         raise AvuInputError(path, option, f"cannot write in {ancestor} ({exc.strerror or type(exc).__name__})") from None
     os.close(fd)
     os.unlink(probe)
+
+
+# ---------------------------------------------------------------------------------------------
+# reading users' files: every problem is a one-line AvuInputError naming the file
+# ---------------------------------------------------------------------------------------------
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"non-finite number {name}")
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook``: a key given twice in one object is an error, not "the last wins"."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return out
+
+
+def open_file(path: str | Path) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise AvuInputError(path, None, "file not found")
+    if path.is_dir():
+        raise AvuInputError(path, None, "is a folder; expected a .json or .npz prediction file")
+    if not path.is_file():  # /dev/zero or a pipe would be read forever
+        raise AvuInputError(path, None, "not a regular file (a device, pipe or socket); expected a .json or .npz file")
+    if path.stat().st_size == 0:
+        raise AvuInputError(path, None, "empty file")
+    return path
+
+
+def load_json(path: str | Path) -> Any:
+    path = open_file(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise AvuInputError(path, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    if not text.strip():
+        raise AvuInputError(path, None, "empty file")
+    try:
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as exc:
+        raise AvuInputError(path, f"line {exc.lineno} column {exc.colno}", f"invalid or truncated JSON: {exc.msg}") from None
+    except _DuplicateKey as exc:
+        raise AvuInputError(path, f"key {exc.key!r}", "appears twice in one JSON object (a duplicated sample id or field)") from None
+    except RecursionError:
+        raise AvuInputError(path, None, "JSON nested too deeply to be a prediction file") from None
+    except ValueError as exc:  # NaN / Infinity literals, integers past Python's digit limit
+        raise AvuInputError(path, None, f"invalid JSON: {exc}") from None

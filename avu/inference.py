@@ -83,7 +83,7 @@ def predict(args: argparse.Namespace) -> dict[str, Any]:
         docs = evaluate_all(model, cfg, chosen, root, args.out, info, amp, progress=info.main)
     finally:
         D.cleanup()
-    if not info.main:  # under torchrun, rank 0 writes the files and the record
+    if not info.main:  # several processes (torchrun, SLURM): rank 0 writes the files and the record
         return {}
     return {
         "checkpoint": {"path": str(path), "sha256": provenance.sha256_file(path), "step": state.get("step"),

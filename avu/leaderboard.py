@@ -23,7 +23,8 @@ from avu.errors import EXIT_BAD_INPUT, AvuInputError
 from avu.results import catalog
 from avu.results.load import OursResult, PublishedEntry, ReferenceResults
 from avu.results.paths import repo_root
-from avu.results.render import DASH, markdown_table
+from avu.markdown import markdown_table
+from avu.results.render import DASH
 
 START = "<!-- leaderboard:start -->"
 END = "<!-- leaderboard:end -->"

@@ -1,6 +1,7 @@
 """Every third-party import is declared in pyproject.toml, in the extra that needs it, and pinned.
 
-avu/ may import only [project].dependencies; tests/ and benchmarks/ also the `dev` extra. Import
+avu/ may import only [project].dependencies (and, inside ``try: ... except ImportError``, the
+packages of a user-facing extra); tests/ and benchmarks/ also the `dev` extra. Import
 names are mapped to distributions through the installed metadata, so a module that is imported
 but installed by nobody (or by an undeclared package) fails here, not on a user's fresh install.
 """
@@ -20,7 +21,8 @@ from tests.conftest import REPO
 tomllib = pytest.importorskip("tomllib", reason="reading pyproject.toml needs Python 3.11+")
 
 #: dev entries that are run, not imported
-TOOLS = {"pytest": "runs the tests", "ruff": "the lint (tox -e lint, .ci/run)"}
+TOOLS = {"pytest": "runs the tests", "ruff": "the lint (tox -e lint, .ci/run)",
+         "import-linter": "the layering of avu (lint-imports; tox -e lint, .ci/run)"}
 #: Hydra config names that plugins provide (not files in avu/conf) -> their distribution
 PLUGIN_CONFIGS = {"submitit_slurm": "hydra-submitit-launcher", "submitit_local": "hydra-submitit-launcher"}
 
@@ -50,12 +52,27 @@ def _local_modules() -> set[str]:
     return {"avu", "tests", "benchmarks"} | {p.stem for p in (REPO / "benchmarks").rglob("*.py")}
 
 
-def _imports(folder: str) -> dict[str, str]:
-    """Third-party top-level module -> first file importing it, over every import statement in ``folder``."""
+def _guarded(tree: ast.AST) -> set[ast.AST]:
+    """Import statements inside ``try: ... except ImportError`` (an optional dependency)."""
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Try) and any(
+                isinstance(h.type, ast.Name) and h.type.id in ("ImportError", "ModuleNotFoundError") for h in node.handlers):
+            out |= {n for stmt in node.body for n in ast.walk(stmt) if isinstance(n, (ast.Import, ast.ImportFrom))}
+    return out
+
+
+def _imports(folder: str, optional: bool | None = None) -> dict[str, str]:
+    """Third-party top-level module -> first file importing it, over every import statement in ``folder``
+    (``optional`` True: only those guarded by ``except ImportError``; False: only the others)."""
     found: dict[str, str] = {}
     local = _local_modules()
     for path in sorted((REPO / folder).rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        tree = ast.parse(path.read_text(), str(path))
+        guarded = _guarded(tree)
+        for node in ast.walk(tree):
+            if optional is not None and (node in guarded) != optional:
+                continue
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -69,10 +86,10 @@ def _imports(folder: str) -> dict[str, str]:
     return found
 
 
-def _undeclared(folder: str, allowed: set[str]) -> list[str]:
+def _undeclared(folder: str, allowed: set[str], optional: bool | None = None) -> list[str]:
     owners = importlib.metadata.packages_distributions()
     problems = []
-    for module, where in sorted(_imports(folder).items()):
+    for module, where in sorted(_imports(folder, optional).items()):
         dists = {_canon(d) for d in owners.get(module, [])}
         if not dists:
             problems.append(f"{where}: imports {module!r}, which no installed distribution provides")
@@ -82,7 +99,13 @@ def _undeclared(folder: str, allowed: set[str]) -> list[str]:
 
 
 def test_the_package_imports_only_its_dependencies() -> None:
-    assert _undeclared("avu", _declared()) == []
+    assert _undeclared("avu", _declared(), optional=False) == []
+
+
+def test_optional_imports_are_declared_in_an_extra() -> None:
+    """``try: import X except ImportError`` in avu/: X belongs to an extra (e.g. submitit to ``slurm``)."""
+    extras = tuple(e for e in _project()["optional-dependencies"] if e != "dev")
+    assert _undeclared("avu", _declared(*extras), optional=True) == []
 
 
 @pytest.mark.parametrize("folder", ["tests", "benchmarks"])

@@ -15,11 +15,10 @@ import numpy as np
 from avu.benchmarks import BenchmarkSpec
 from avu.data.annotations.ave import ANNOTATION_VERSIONS, AveReferences, load_references
 from avu.errors import AvuInputError
-from avu.evaluators.base import Evaluator, MetricInfo
+from avu.evaluators.base import Evaluator, MetricInfo, canonical_rows
 from avu.metrics import ave as kernels
 from avu.predictions.ave import check_payload, read_predictions
 from avu.protocols import Protocol, register
-from avu.references import References
 
 ARGMAX = register(
     Protocol(
@@ -55,14 +54,6 @@ EVENT_GATE = register(
         ),
     )
 )
-
-
-def canonical_rows(references: References, ids: list[str]) -> np.ndarray:
-    """Row of each id in the references (``compute`` passes ids in canonical order)."""
-    if ids == references.ids:  # the whole split: no per-id look-ups
-        return np.arange(len(ids))
-    index = references.index
-    return np.fromiter((index(s) for s in ids), dtype=np.int64, count=len(ids))
 
 
 class AveEvaluator(Evaluator):

@@ -17,15 +17,13 @@ from avu.data.annotations.avqa import (
     ANNOTATION_VERSIONS,
     ANSWER_INDEX,
     DEFAULT_VERSION,
-    MODALITIES,
     QUESTION_TYPES,
-    TYPE_NAMES,
     AvqaReferences,
     hardcoded_test_types,
     load_references,
 )
 from avu.errors import AvuInputError
-from avu.evaluators.base import Evaluator, MetricInfo
+from avu.evaluators.base import Evaluator, MetricInfo, canonical_rows
 from avu.metrics import avqa as kernels
 from avu.predictions.avqa import check_answers, read_predictions
 from avu.protocols import Protocol, register
@@ -65,14 +63,6 @@ _TYPE_LABELS = [f"{m}/{t}" for m, t in QUESTION_TYPES]
 _MODALITY_TITLES = {"audio": "Audio", "visual": "Visual", "av": "Audio-Visual"}
 
 
-def canonical_rows(references: AvqaReferences, ids: list[str]) -> np.ndarray:
-    """Row of each id in the references (``compute`` passes ids in canonical order)."""
-    if ids == references.ids:  # the whole split: no per-id look-ups
-        return np.arange(len(ids))
-    index = references.index
-    return np.fromiter((index(s) for s in ids), dtype=np.int64, count=len(ids))
-
-
 def count_out_of_vocab(answers: list[str]) -> int:
     """How many answers lie outside the 42-answer vocabulary (they count wrong)."""
     if set(answers) <= ANSWER_INDEX.keys():  # the usual case, at C speed
@@ -83,10 +73,10 @@ def count_out_of_vocab(answers: list[str]) -> int:
 def _metric_infos() -> dict[str, MetricInfo]:
     """The 13 metrics in the official print order: each modality's types, then its pooled value."""
     out = {}
-    for modality, members in MODALITIES.items():
+    for modality, members in kernels.MODALITIES.items():
         for i in members:
             m, t = QUESTION_TYPES[i]
-            out[TYPE_NAMES[i]] = MetricInfo(f"accuracy on {m} {t} questions")
+            out[kernels.TYPE_NAMES[i]] = MetricInfo(f"accuracy on {m} {t} questions")
         out[modality] = MetricInfo(f"{_MODALITY_TITLES[modality]} accuracy pooled over its question types (micro, "
                                    "as the official 'Avg')")
     out["overall"] = MetricInfo("accuracy over all questions (micro)")

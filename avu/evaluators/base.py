@@ -84,6 +84,15 @@ def records_equal(a: Any, b: Any) -> bool:
     return a == b
 
 
+def canonical_rows(references: References, ids: Sequence[str]) -> np.ndarray:
+    """Row of each id in ``references`` (int64). The whole split in canonical order, which is
+    what ``compute`` passes to ``reduce``, needs no per-id look-ups."""
+    if isinstance(ids, list) and ids == references.ids:
+        return np.arange(len(ids), dtype=np.int64)
+    index = references.index
+    return np.fromiter((index(s) for s in ids), dtype=np.int64, count=len(ids))
+
+
 def world_size() -> int:
     """Number of torch.distributed processes (1 when not distributed)."""
     try:

@@ -15,7 +15,7 @@ from avu import protocols
 from avu.benchmarks import BenchmarkSpec
 from avu.data.annotations import llp as annotations
 from avu.errors import AvuInputError
-from avu.evaluators.base import Evaluator, MetricInfo
+from avu.evaluators.base import Evaluator, MetricInfo, canonical_rows
 from avu.metrics import llp as kernels
 from avu.predictions.llp import BINARY_KEYS, PROBABILITY_KEYS, read_predictions
 from avu.protocols import Protocol
@@ -87,7 +87,7 @@ class LlpEvaluator(Evaluator):
             raise AvuInputError(None, None, f"LLP payload needs {PROBABILITY_KEYS} or {BINARY_KEYS}, got {sorted(predictions)}")
         if len(pred_a) != len(ids):
             raise AvuInputError(None, None, f"payload holds {len(pred_a)} samples for {len(ids)} ids")
-        rows = np.fromiter((self.references.index(sid) for sid in ids), dtype=np.int64, count=len(ids))
+        rows = canonical_rows(self.references, ids)
         scores = kernels.per_video_scores(
             pred_a, pred_v, self.references.gt_audio[rows], self.references.gt_visual[rows],
             params["iou_threshold"],

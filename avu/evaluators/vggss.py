@@ -23,7 +23,7 @@ import numpy as np
 
 from avu.benchmarks import BenchmarkSpec
 from avu.data.annotations.vggss import ANNOTATION_VERSIONS, VggssReferences, load_references
-from avu.evaluators.base import Evaluator, MetricInfo
+from avu.evaluators.base import Evaluator, MetricInfo, canonical_rows
 from avu.metrics import vggss as kernels
 from avu.predictions.vggss import FIELD, check_payload, read_predictions
 from avu.protocols import Protocol, register
@@ -97,7 +97,7 @@ class VggssEvaluator(Evaluator):
     def sample_ciou(self, ids: Sequence[str], predictions: Any) -> np.ndarray:
         """Per-sample cIoU (n,) float64 of a batch under this evaluator's protocol."""
         heatmaps = check_payload(None, ids, predictions)[FIELD]
-        rows = np.fromiter((self.references.index(s) for s in ids), dtype=np.int64, count=len(ids))
+        rows = canonical_rows(self.references, ids)
         params = self.protocol.params
         cious, _, _ = kernels.localization_ciou(
             heatmaps,

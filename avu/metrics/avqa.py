@@ -4,15 +4,21 @@ The official ``net_grd_avst/main_avst.py::test`` prints 13 micro accuracies in P
 each of the 9 question types (correct / count within the type), the three modality
 "Avg" values POOLED over their types (not the mean of the type accuracies), and the
 overall accuracy over every question. These kernels return the same 13 numbers, in
-percent, keyed by the snake_case names of ``avu.data.annotations.avqa``.
+percent, keyed by the snake_case names below (the question types of
+``avu.data.annotations.avqa.QUESTION_TYPES``, in that order).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from avu.data.annotations.avqa import MODALITIES, TYPE_NAMES
-
+#: stable snake_case names of the 9 question types (result keys), in the official print order
+TYPE_NAMES: tuple[str, ...] = (
+    "audio_counting", "audio_comparative", "visual_counting", "visual_location",
+    "av_existential", "av_counting", "av_location", "av_comparative", "av_temporal",
+)
+#: modality -> indices into TYPE_NAMES (the official pooled "Avg" groups)
+MODALITIES: dict[str, tuple[int, ...]] = {"audio": (0, 1), "visual": (2, 3), "av": (4, 5, 6, 7, 8)}
 NUM_TYPES = len(TYPE_NAMES)
 
 

@@ -35,7 +35,7 @@ from avu.codec.grammar import Grammar, task_vocabulary
 from avu.model.audio import build_audio
 from avu.model.decoder import TokenDecoder
 from avu.model.heads import MaskHead, ParsingHead
-from avu.model.layers import Block, grad_scale
+from avu.model.layers import Block, count_parameters, grad_scale  # count_parameters: re-exported
 from avu.model.prompts import PromptEncoder, text_ids
 from avu.model.spatial import AudioGuidedSpatial
 from avu.model.temporal import MultiScaleTemporal
@@ -507,10 +507,6 @@ def build_model(model_cfg: Mapping[str, Any], codec: TokenCodec | None = None) -
 
         codec = build_codec(model_cfg.get("codec") or {})
     return AVUnified(model_cfg, codec)
-
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
 
 
 __all__ = ["AVUnified", "Encoded", "build_model", "model_geometry", "count_parameters", "MASK_TASKS", "GUIDED_TASKS",

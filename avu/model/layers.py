@@ -90,3 +90,8 @@ def grad_scale(x: torch.Tensor, scale: float) -> torch.Tensor:
     if scale == 0.0:
         return x.detach()
     return _GradScale.apply(x, scale)
+
+
+def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
+    """Number of parameter elements (``trainable_only``: those with ``requires_grad``)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)

@@ -17,7 +17,7 @@ from typing import Any, Sequence
 import torch
 
 from avu.errors import AvuInputError
-from avu.profile.workload import Workload, autocast_context, count_parameters
+from avu.profile.workload import Workload, autocast_context, parameter_counts
 
 CONFIG_MODULE = "avu.conf"
 DEFAULT_CONFIG = "config"
@@ -132,7 +132,7 @@ def model_workload(
         clips=lambda batch: int(batch["text"].shape[0]), compiled=compile,
         config={"overrides": list(overrides), "task": task, **resolved, "seed": seed},
         info={
-            **count_parameters(model), "task": task, "overrides": list(overrides),
+            **parameter_counts(model), "task": task, "overrides": list(overrides),
             "experiment": cfg.get("experiment_name"),
             "compile_backend": compile_backend if compile else None,
         },

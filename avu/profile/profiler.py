@@ -23,7 +23,6 @@ import torch
 
 from avu.profile import nvml as nvml_mod
 from avu.profile.flops import FlopCount, count_flops
-from avu.profile.peaks import choose_peak
 from avu.profile.timing import StepTimer, summarize, synchronize
 from avu.profile.workload import Workload
 
@@ -180,46 +179,6 @@ def _max_rss_bytes() -> int | None:
         return None
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return int(rss if sys.platform == "darwin" else rss * 1024)
-
-
-def mfu_section(
-    step_flops: int | None,
-    timing: dict[str, Any],
-    device: torch.device,
-    dtype: str,
-    conv_fraction: float = 0.0,
-) -> tuple[dict[str, Any], list[str]]:
-    """Achieved FLOP/s and MFU = FLOPs per step x steps / (window seconds x peak)."""
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else None
-    sms = torch.cuda.get_device_properties(device).multi_processor_count if device.type == "cuda" else None
-    choice = choose_peak(
-        name, dtype, sm_count=sms,
-        tf32_matmul=bool(torch.backends.cuda.matmul.allow_tf32),
-        tf32_conv=bool(torch.backends.cudnn.allow_tf32),
-        conv_fraction=conv_fraction,
-    )
-    notices = list(choice.notices)
-    achieved = None
-    if step_flops is not None and timing["window_s"] and timing["measured_steps"]:
-        achieved = step_flops * timing["measured_steps"] / timing["window_s"]
-    mfu = None
-    if achieved is not None and choice.flops_per_s:
-        mfu = achieved / choice.flops_per_s
-    elif step_flops is None:
-        notices.append("MFU not computed: no FLOP count")
-    return {
-        "value": mfu,
-        "achieved_flops_per_s": achieved,
-        "peak_flops_per_s": choice.flops_per_s,
-        "peak_precision": choice.precision,
-        "peak_device": choice.device_key,
-        "peak_source": choice.source,
-        "sm_fraction": choice.sm_fraction,
-        "tf32": {
-            "matmul": bool(torch.backends.cuda.matmul.allow_tf32),
-            "cudnn": bool(torch.backends.cudnn.allow_tf32),
-        },
-    }, notices
 
 
 def export_trace(step: Any, batch: Any, device: torch.device, trace_dir: str | Path, steps: int = 3) -> dict[str, Any]:

@@ -11,7 +11,9 @@ import torch
 
 from avu import provenance
 from avu.fileio import write_json, write_text
+from avu.markdown import markdown_table
 from avu.profile.flops import FlopCount
+from avu.profile.mfu import mfu_section
 
 if TYPE_CHECKING:
     from avu.profile.profiler import Profiler
@@ -65,8 +67,6 @@ def build_report(
     trace: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble the report of a finished `Profiler` run."""
-    from avu.profile.profiler import mfu_section
-
     notices = list(prof.notices)
     timing = prof.timing()
     if not timing["measured_steps"]:
@@ -151,13 +151,12 @@ def summary_row(report: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def markdown_table(rows: list[dict[str, str]]) -> str:
+def summary_table(rows: list[dict[str, str]]) -> str:
+    """`summary_row` rows as one markdown table, the first row's keys as columns."""
     if not rows:
         return ""
     head = list(rows[0])
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-    lines += ["| " + " | ".join(r.get(h, "") for h in head) + " |" for r in rows]
-    return "\n".join(lines)
+    return markdown_table(head, [[r.get(h, "") for h in head] for r in rows])
 
 
 def environment_line(report: dict[str, Any]) -> str:
@@ -182,7 +181,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"{t['measured_steps']} measured steps after {t['warmup_steps']} warm-up, batch {w['batch_size']}, "
         f"timed with {t['clock']}; config hash {(report['provenance'].get('config_hash') or 'n/a')[:12]}.",
         "",
-        markdown_table([summary_row(report)]),
+        summary_table([summary_row(report)]),
     ]
     if report["mfu"]["peak_flops_per_s"]:
         m = report["mfu"]

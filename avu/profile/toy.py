@@ -11,7 +11,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from avu.profile.workload import Workload, autocast_context, count_parameters
+from avu.profile.workload import Workload, autocast_context, parameter_counts
 
 
 class ToyAVNet(nn.Module):
@@ -78,5 +78,5 @@ def toy_workload(
         step=step, forward=make_forward(model), flop_step=flop_step,
         clips=lambda batch: int(batch["frames"].shape[0]), compiled=compile,
         config={"model": "toy", **model_kwargs, "seed": seed},
-        info={**count_parameters(model), "compile_backend": compile_backend if compile else None},
+        info={**parameter_counts(model), "compile_backend": compile_backend if compile else None},
     )

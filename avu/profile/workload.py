@@ -7,6 +7,8 @@ from typing import Any, Callable
 
 import torch
 
+from avu.model.layers import count_parameters
+
 MODES = ("train", "infer")
 DTYPES = ("bf16", "fp32")
 
@@ -49,9 +51,6 @@ def autocast_context(device: torch.device, dtype: str) -> Any:
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=(dtype == "bf16"))
 
 
-def count_parameters(module: torch.nn.Module) -> dict[str, int]:
-    params = list(module.parameters())
-    return {
-        "parameters": sum(p.numel() for p in params),
-        "trainable_parameters": sum(p.numel() for p in params if p.requires_grad),
-    }
+def parameter_counts(module: torch.nn.Module) -> dict[str, int]:
+    """The workload's ``info`` entries on its model's size."""
+    return {"parameters": count_parameters(module), "trainable_parameters": count_parameters(module, trainable_only=True)}

@@ -362,7 +362,7 @@ def _check(args: argparse.Namespace, refs, table, data_kind: str) -> int:
 
 
 def _regression_text(regressions) -> str:
-    from avu.results.render import markdown_table
+    from avu.markdown import markdown_table
 
     if not regressions:
         return "No pinned results to compare with."

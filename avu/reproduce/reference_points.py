@@ -62,7 +62,7 @@ def write(path: Path, points: Mapping[str, Any], root: Path) -> Path:
 
 def markdown(rows: list[tuple[str, str, float]], points: Mapping[str, Mapping[str, Mapping[str, float]]]) -> str:
     """``rows`` = (benchmark, metric, ours); one line each with oracle, prior, chance and the flag."""
-    from avu.results.render import markdown_table
+    from avu.markdown import markdown_table
 
     lines = []
     for b, metric, value in rows:

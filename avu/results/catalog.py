@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from avu import BENCHMARK_IDS
+from avu.benchmarks import check_ids
 
 #: benchmark id -> title printed in tables
 TITLES: Mapping[str, str] = MappingProxyType({
@@ -74,8 +75,11 @@ PRIMARY_METRIC: Mapping[str, str] = MappingProxyType({
 #: metrics some sources print on a 0-1 scale (every other metric is printed in percent)
 FRACTION_PRINTABLE = frozenset({"fscore", "auc"})
 
-assert tuple(TITLES) == tuple(METRICS) == tuple(PRIMARY_METRIC) == BENCHMARK_IDS
-assert all(PRIMARY_METRIC[b] in METRICS[b] for b in BENCHMARK_IDS)
+for _name, _table in (("TITLES", TITLES), ("METRICS", METRICS), ("PRIMARY_METRIC", PRIMARY_METRIC)):
+    check_ids(_table, f"avu.results.catalog.{_name}")
+for _b in BENCHMARK_IDS:
+    if PRIMARY_METRIC[_b] not in METRICS[_b]:
+        raise RuntimeError(f"avu.results.catalog: the primary metric of {_b}, {PRIMARY_METRIC[_b]!r}, is not in its METRICS")
 
 
 def metric_label(benchmark: str, metric: str) -> str:

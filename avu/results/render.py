@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from avu.markdown import markdown_table
 from avu.results import catalog
 from avu.results.compare import Comparison, Measurement, Status
 from avu.results.load import AblationTable, ComparisonTable, OursResult, PublishedEntry
@@ -87,16 +88,6 @@ def _prepare(comparisons: Sequence[Comparison]) -> _Prepared:
         if c.reason and c.status not in (Status.NA, Status.GENERATED):  # those speak for themselves
             reasons.append(f"{catalog.TITLES[cell.benchmark]} {metric}: {c.status.value}: {c.reason}")
     return _Prepared(cells, sources, reasons)
-
-
-def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
-def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    lines = ["| " + " | ".join(_md_escape(h) for h in header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_md_escape(str(v)) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def _header(table: ComparisonTable) -> list[str]:

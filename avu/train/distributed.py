@@ -1,13 +1,15 @@
-"""torch.distributed setup under torchrun: gloo on CPU, NCCL on CUDA; a no-op otherwise."""
+"""torch.distributed setup under torchrun or SLURM (avu.train.launch): gloo on CPU, NCCL on CUDA;
+a no-op for a single process."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.distributed as dist
+
+from avu.train.launch import detect
 
 
 @dataclass
@@ -27,19 +29,20 @@ class DistInfo:
 
 
 def setup(device: str = "cpu", backend: str = "auto") -> DistInfo:
-    """Initialise the process group when launched by torchrun (WORLD_SIZE > 1)."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    local = int(os.environ.get("LOCAL_RANK", "0"))
+    """Initialise the process group when launched as several processes (torchrun or SLURM tasks)."""
+    launch = detect()
+    world, rank, local = launch.world, launch.rank, launch.local_rank
     use_cuda = device.startswith("cuda") and torch.cuda.is_available()
     if device.startswith("cuda") and not use_cuda:
         raise RuntimeError("train.device=cuda but no CUDA device is available (use train=cpu)")
-    dev = torch.device(f"cuda:{local}") if use_cuda else torch.device("cpu")
+    # a SLURM task bound to its own GPU sees only that one, whatever its local rank
+    index = 0 if use_cuda and torch.cuda.device_count() == 1 else local
+    dev = torch.device(f"cuda:{index}") if use_cuda else torch.device("cpu")
     if use_cuda:
         torch.cuda.set_device(dev)
     if world > 1 and not dist.is_initialized():
         chosen = ("nccl" if use_cuda else "gloo") if backend == "auto" else backend
-        dist.init_process_group(chosen, rank=rank, world_size=world)
+        dist.init_process_group(chosen, init_method=launch.init_method, rank=rank, world_size=world)
     return DistInfo(rank, world, local, dev)
 
 

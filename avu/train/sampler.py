@@ -1,7 +1,7 @@
 """The joint training schedule: which task each step trains, and which samples.
 
 Everything is a pure function of (seed, step), so a resumed run replays exactly the
-batches an uninterrupted run would have seen, and every torchrun process agrees on the
+batches an uninterrupted run would have seen, and every process of a group agrees on the
 task of each step (one task per step: inputs of different tasks differ in shape).
 
 Task probabilities (``data.sampling``):

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from avu import provenance  # noqa: E402
 from avu.fileio import write_json, write_text  # noqa: E402
 from avu.profile.profiler import measure_flops, profile_workload  # noqa: E402
-from avu.profile.report import environment_line, markdown_table, software_info, summary_row  # noqa: E402
+from avu.profile.report import environment_line, software_info, summary_row, summary_table  # noqa: E402
 
 VARIANTS = {  # name -> (dtype, compiled); bf16 first: it is the headline number
     "eager-bf16": ("bf16", False),
@@ -191,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     lines.append(f"mode {args.mode}{f', task {task}' if task else ''}, batch {args.batch_size} requested, "
                  f"{args.steps} measured steps after {args.warmup} warm-up, compile backend {args.compile_backend}; "
                  f"total {document['total_wall_s']:.0f} s.")
-    lines += ["", markdown_table([summary_row(r) for r in ok.values()])]
+    lines += ["", summary_table([summary_row(r) for r in ok.values()])]
     for name, r in results.items():
         if "timing" not in r:
             lines.append(f"\n- {name}: {r.get('error') or r.get('skipped')}")

@@ -9,7 +9,7 @@ import pytest
 
 from avu.data.annotations.ave import make_references
 from avu.evaluators.ave import AveEvaluator
-from tests.helpers.invariance import run_batched, run_distributed
+from tests.helpers.invariance import BATCH_SIZES, LAUNCHES, run_batched, run_distributed
 
 pytestmark = pytest.mark.ave
 
@@ -45,11 +45,11 @@ def test_batch_size_and_order_invariance(protocol: str) -> None:
 
 
 @pytest.mark.distributed
-def test_process_count_invariance() -> None:
+@pytest.mark.parametrize("world, launch", LAUNCHES)
+def test_process_count_invariance(world: int, launch: str) -> None:
     # the gathering does not depend on the protocol; one protocol keeps the spawns few
     refs, payload = _split(30, seed=1)
     factory = functools.partial(AveEvaluator, refs, "ave_event_gate")
     baseline = _summary(run_batched(factory, refs.ids, payload, batch_size=30))
-    for world in (1, 2, 3):
-        results = run_distributed(factory, refs.ids, payload, world=world, batch_size=4)
-        assert [_summary(r) for r in results] == [baseline] * world, world
+    results = run_distributed(factory, refs.ids, payload, world, launch)
+    assert [[_summary(r) for r in rank] for rank in results] == [[baseline] * len(BATCH_SIZES)] * world

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from avu.data.annotations.avqa import ANSWER_VOCAB, QUESTION_TYPES, TYPE_NAMES, load_references, make_references
+from avu.data.annotations.avqa import ANSWER_VOCAB, QUESTION_TYPES, load_references, make_references
 from avu.errors import AvuInputError
 from avu.evaluators.avqa import SPEC, AvqaEvaluator
 from avu.metrics import avqa as kernels
@@ -207,7 +207,7 @@ def test_reference_counts(avqa_dir: Path, refs) -> None:
     assert len(load_references(avqa_dir, "val", "json")) == 4595
     assert len(load_references(avqa_dir, "val", "json_update")) == 4568
     assert len(ANSWER_VOCAB) == 42 and len(set(ANSWER_VOCAB)) == 42
-    assert len(QUESTION_TYPES) == len(TYPE_NAMES) == 9
+    assert len(QUESTION_TYPES) == len(kernels.TYPE_NAMES) == 9
     counts = np.bincount(refs["json"].type_index, minlength=9).tolist()
     assert counts == [1022, 601, 1199, 1228, 995, 1274, 927, 1115, 824]
     assert len(set(refs["json"].answers)) == 41 and set(refs["json"].answers) <= set(ANSWER_VOCAB)

@@ -11,7 +11,7 @@ import pytest
 
 from avu.data.annotations.avsbench import references_from_arrays
 from avu.evaluators.avsbench import AvssEvaluator, S4Evaluator
-from tests.helpers.invariance import run_batched, run_distributed
+from tests.helpers.invariance import BATCH_SIZES, LAUNCHES, run_batched, run_distributed
 
 pytestmark = [pytest.mark.avs_s4, pytest.mark.avs_ms3, pytest.mark.avss]
 
@@ -69,10 +69,10 @@ def test_batch_size_and_order_invariance():
 
 
 @pytest.mark.distributed
-def test_process_count_invariance():
+@pytest.mark.parametrize("world, launch", LAUNCHES)
+def test_process_count_invariance(world: int, launch: str):
     s4, avss, payload = _split(seed=1)
     factory = functools.partial(_AllProtocols, s4, avss)
     baseline = run_batched(factory, s4.ids, payload, batch_size=N_VIDEOS)
-    for world in (1, 2, 3):
-        results = run_distributed(factory, s4.ids, payload, world=world, batch_size=2)
-        assert results == [baseline] * world, world
+    results = run_distributed(factory, s4.ids, payload, world, launch)
+    assert results == [[baseline] * len(BATCH_SIZES)] * world

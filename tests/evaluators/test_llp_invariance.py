@@ -11,7 +11,7 @@ import pytest
 
 from avu.data.annotations.llp import LlpReferences, load_references
 from avu.evaluators.llp import LlpEvaluator
-from tests.helpers.invariance import run_batched, run_distributed
+from tests.helpers.invariance import BATCH_SIZES, LAUNCHES, run_batched, run_distributed
 
 pytestmark = pytest.mark.llp
 
@@ -59,10 +59,8 @@ def test_batch_size_and_order_invariance(case, batch_size: int, seed) -> None:
 
 
 @pytest.mark.distributed
-@pytest.mark.parametrize("world", [1, 2, 3])
-def test_process_count_invariance(case, world: int) -> None:
+@pytest.mark.parametrize("world, launch", LAUNCHES)
+def test_process_count_invariance(case, world: int, launch: str) -> None:
     references, payload, factory, baseline = case
-    results = run_distributed(factory, references.ids, payload, world=world, batch_size=3)
-    assert len(results) == world
-    for result in results:
-        assert result.to_dict() == baseline.to_dict()
+    results = run_distributed(factory, references.ids, payload, world, launch)
+    assert [[r.to_dict() for r in rank] for rank in results] == [[baseline.to_dict()] * len(BATCH_SIZES)] * world

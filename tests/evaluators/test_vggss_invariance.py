@@ -10,7 +10,7 @@ import pytest
 
 from avu.data.annotations.vggss import load_references
 from avu.evaluators.vggss import VggssEvaluator
-from tests.helpers.invariance import run_batched, run_distributed
+from tests.helpers.invariance import BATCH_SIZES, LAUNCHES, run_batched, run_distributed
 
 pytestmark = pytest.mark.vggss
 
@@ -61,11 +61,9 @@ def test_batch_size_and_order_invariance(case, protocol: str, batch_size: int, s
 
 
 @pytest.mark.distributed
-@pytest.mark.parametrize("world", [1, 2, 3])
-def test_process_count_invariance(case, world: int) -> None:
+@pytest.mark.parametrize("world, launch", LAUNCHES)
+def test_process_count_invariance(case, world: int, launch: str) -> None:
     references, payload = case
     factory, expected = baseline(references, payload, "ezvsl")
-    results = run_distributed(factory, references.ids, payload, world=world, batch_size=3)
-    assert len(results) == world
-    for result in results:
-        assert result.to_dict() == expected.to_dict()
+    results = run_distributed(factory, references.ids, payload, world, launch)
+    assert [[r.to_dict() for r in rank] for rank in results] == [[expected.to_dict()] * len(BATCH_SIZES)] * world

@@ -1,26 +1,33 @@
 """Batch-size and process-count invariance checks, shared by every evaluator's tests.
 
 ``run_batched`` feeds predictions in batches of a given size (optionally shuffled);
-``run_distributed`` spawns ``world`` gloo processes on CPU, shards the samples unevenly
-(contiguous shards of different sizes) and pads short shards with duplicates of samples
-that another rank also holds, as a DistributedSampler would. Every process computes the
-result; all must equal the single-process one.
+``run_distributed`` spawns ``world`` CPU processes that join one gloo group through
+`avu.train.distributed.setup`, given either torchrun's variables or a SLURM task's
+(``LAUNCHES``), shards the samples unevenly (contiguous shards of different sizes) and pads
+short shards with duplicates of samples that another rank also holds, as a DistributedSampler
+would. Every process computes the result for every batch size; all must equal the
+single-process one.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
-import socket
 import tempfile
 from typing import Any, Callable, Sequence
 
 import numpy as np
-import torch.distributed as dist
 import torch.multiprocessing as mp
+
+from tests.helpers.launchers import clean_env, free_port, job_for_free_port, slurm_env, torchrun_env
 
 #: (ids, payload, index array) -> payload restricted to those indices
 Slicer = Callable[[Any, np.ndarray], Any]
+
+#: (world, launcher) pairs every evaluator is checked under (one process needs no launcher)
+LAUNCHES = ((1, "torchrun"), (2, "torchrun"), (3, "torchrun"), (2, "slurm"), (3, "slurm"))
+#: the batch sizes of every distributed check
+BATCH_SIZES = (1, 2, 7)
 
 
 def take(payload: Any, idx: np.ndarray) -> Any:
@@ -48,12 +55,6 @@ def run_batched(make_evaluator: Callable[[], Any], ids: Sequence[str], payload: 
     return ev.compute()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def shards(n: int, world: int) -> list[np.ndarray]:
     """Uneven contiguous shards, each padded to the longest with another rank's samples."""
     cuts = np.linspace(0, n, world + 1).astype(int)
@@ -64,33 +65,51 @@ def shards(n: int, world: int) -> list[np.ndarray]:
     return [np.concatenate([p, np.arange(longest - len(p))]) for p in parts]
 
 
-def _worker(rank: int, world: int, port: int, blob: str, out_dir: str) -> None:
-    os.environ["MASTER_ADDR"] = "127.0.0.1"
-    os.environ["MASTER_PORT"] = str(port)
-    dist.init_process_group("gloo", rank=rank, world_size=world)
+def _worker(rank: int, world: int, env: dict[str, str], blob: str, out_dir: str) -> None:
+    os.environ.clear()
+    os.environ.update(env[rank])
+    from avu.train import distributed as D
+
+    info = D.setup("cpu")
+    assert (info.rank, info.world) == (rank, world)
     try:
         with open(blob, "rb") as f:
-            make_evaluator, ids, payload, batch_size, slicer = pickle.load(f)
+            make_evaluator, ids, payload, batch_sizes, slicer = pickle.load(f)
         idx = shards(len(ids), world)[rank]
-        ev = make_evaluator()
-        for start in range(0, len(idx), batch_size):
-            b = idx[start:start + batch_size]
-            ev.update([ids[i] for i in b], slicer(payload, b))
-        result = ev.compute()
+        results = []
+        for batch_size in batch_sizes:
+            ev = make_evaluator()
+            for start in range(0, len(idx), batch_size):
+                b = idx[start:start + batch_size]
+                ev.update([ids[i] for i in b], slicer(payload, b))
+            results.append(ev.compute())
         with open(os.path.join(out_dir, f"rank{rank}.pkl"), "wb") as f:
-            pickle.dump(result, f)
+            pickle.dump(results, f)
     finally:
-        dist.destroy_process_group()
+        D.cleanup()
 
 
-def run_distributed(make_evaluator: Callable[[], Any], ids: Sequence[str], payload: Any,
-                    world: int, batch_size: int = 3, slicer: Slicer = take) -> list[Any]:
-    """Results of every rank (``make_evaluator`` and ``slicer`` must be picklable)."""
+def _environments(world: int, launch: str) -> list[dict[str, str]]:
+    """Each rank's environment: this process's, without launcher variables, plus the launcher's."""
+    base = clean_env()
+    if launch == "torchrun":
+        port = free_port()
+        return [{**base, **torchrun_env(r, world, port)} for r in range(world)]
+    if launch == "slurm":
+        job = job_for_free_port()
+        return [{**base, **slurm_env(r, world, job)} for r in range(world)]
+    raise ValueError(f"unknown launcher {launch!r}")
+
+
+def run_distributed(make_evaluator: Callable[[], Any], ids: Sequence[str], payload: Any, world: int,
+                    launch: str = "torchrun", batch_sizes: Sequence[int] = BATCH_SIZES,
+                    slicer: Slicer = take) -> list[list[Any]]:
+    """Per rank, the result of each batch size (``make_evaluator`` and ``slicer`` must be picklable)."""
     with tempfile.TemporaryDirectory() as tmp:
         blob = os.path.join(tmp, "job.pkl")
         with open(blob, "wb") as f:
-            pickle.dump((make_evaluator, list(ids), payload, batch_size, slicer), f)
-        mp.start_processes(_worker, args=(world, _free_port(), blob, tmp), nprocs=world, join=True,
+            pickle.dump((make_evaluator, list(ids), payload, tuple(batch_sizes), slicer), f)
+        mp.start_processes(_worker, args=(world, _environments(world, launch), blob, tmp), nprocs=world, join=True,
                            start_method="spawn")
         results = []
         for r in range(world):

@@ -201,3 +201,9 @@ def test_factored_avss_labels_are_the_sounding_pixels_classes(model_cfg):
     logits[0, 0, 2 + 6] = 2.0                  # class 7 scores best everywhere
     labels = model._avss_labels([{}], None, logits)[0, 0]
     assert set(np.unique(labels[:100])) == {7} and set(np.unique(labels[124:])) == {0}
+
+
+def test_count_parameters_counts_elements_and_the_trainable_ones():
+    layer = torch.nn.Linear(3, 2)
+    layer.bias.requires_grad_(False)
+    assert count_parameters(layer) == 8 and count_parameters(layer, trainable_only=True) == 6

@@ -80,7 +80,7 @@ def test_mfu_is_counted_flops_over_time_times_peak(monkeypatch):
 
     import torch
 
-    from avu.profile.profiler import mfu_section
+    from avu.profile.mfu import mfu_section
 
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "NVIDIA H100 80GB HBM3")
     monkeypatch.setattr(torch.cuda, "get_device_properties", lambda device=None: SimpleNamespace(multi_processor_count=132))

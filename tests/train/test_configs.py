@@ -79,3 +79,15 @@ def test_sweep_callback_and_slurm_launcher_are_configured(compose_cfg):
     assert cfg.hydra.launcher.gpus_per_node == 1
     plugin = compose_cfg("hydra/launcher=submitit_slurm", hydra_config=True)
     assert plugin.hydra.launcher._target_.endswith("SlurmLauncher")
+
+
+def test_the_documented_multi_node_launch_composes_without_touching_the_run(compose_cfg):
+    """docs/training.md's SLURM recipe scales the launcher alone: the run's config (and identity) stays."""
+    from avu.train.loop import config_identity
+
+    scaled = ("hydra.launcher.nodes=2", "hydra.launcher.tasks_per_node=8", "hydra.launcher.gpus_per_node=8")
+    base = ("experiment=joint", "model=real", "train=gpu", "hydra/launcher=slurm")
+    cfg = compose_cfg(*base, *scaled, hydra_config=True)
+    launcher = cfg.hydra.launcher
+    assert (launcher.nodes, launcher.tasks_per_node, launcher.gpus_per_node) == (2, 8, 8)
+    assert config_identity(compose_cfg(*base, *scaled)) == config_identity(compose_cfg(*base))

@@ -1,11 +1,11 @@
 """Training runs on the tiny generated suite: results with provenance, prediction files that
-evaluate to the same numbers, bit-identical resume after SIGKILL, and two gloo processes
-under torchrun whose evaluation equals one process."""
+evaluate to the same numbers, bit-identical resume after SIGKILL, and 2 or 3 gloo processes
+(started by torchrun or as SLURM tasks) whose schedule and evaluation equal one process."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -17,6 +17,7 @@ import torch
 from avu import BENCHMARK_IDS
 from avu.metrics import vggss as kernels_vggss
 from avu.train.loop import KILL_AT_STEP_ENV, run
+from tests.helpers.launchers import clean_env, spawn_slurm, spawn_torchrun
 
 SMOKE = ("data=tiny", "train=smoke", "train.threads=2")
 
@@ -26,8 +27,7 @@ def _overrides(root: Path, runs: Path, *extra: str) -> list[str]:
 
 
 def _cli(args: list[str], env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, **(env or {})}
-    full_env.pop("WORLD_SIZE", None)
+    full_env = {**clean_env(), **(env or {})}  # one process, whatever launched the tests
     proc = subprocess.run([sys.executable, "-m", "avu.train", *args], capture_output=True, text=True,
                           env=full_env, timeout=600)
     if check and proc.returncode != 0:
@@ -137,23 +137,34 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(smoke_run, tiny_root, t
         [{k: v for k, v in x.items() if k != "elapsed_s"} for x in ref_log]
 
 
+def _steps_and_rates(run_dir: Path) -> list[tuple[int, float]]:
+    return [(x["step"], x["lr"]) for x in map(json.loads, (run_dir / "train_log.jsonl").read_text().splitlines())]
+
+
 @pytest.mark.distributed
-def test_two_gloo_processes_train_and_evaluate_like_one(tiny_root, tmp_path):
-    """torchrun with 2 CPU processes trains (gloo) and evaluates; the final checkpoint
-    evaluated by one process gives exactly the same metrics."""
-    runs = tmp_path / "runs"
-    run_dir = tmp_path / "ddp"
-    args = [*_overrides(tiny_root, runs), f"hydra.run.dir={run_dir}", "train.threads=1"]
-    env = {**os.environ}
-    torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--standalone"]
-    proc = subprocess.run([*torchrun, "-m", "avu.train", *args], capture_output=True, text=True, env=env, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    two = json.loads((run_dir / "results.json").read_text())
-    assert two["run"]["world_size"] == 2
-    saved = run_dir / "results-2proc.json"
-    shutil.copy(run_dir / "results.json", saved)
-    one = _cli(args)  # resumes at the final step: evaluation only, one process
+@pytest.mark.parametrize("how, world", [("torchrun", 2), ("torchrun", 3), ("slurm", 2), ("slurm", 3)])
+def test_gloo_processes_train_and_evaluate_like_one(smoke_run, tiny_root, tmp_path, how: str, world: int):
+    """2 or 3 CPU processes, started by torchrun or as the tasks of a SLURM step (the 2-task step
+    read through submitit), form one group and train (gloo): the same steps, tasks and learning
+    rates as one process (the schedule is a function of seed and step; the global batch is split
+    between them), and the final checkpoint evaluated by one process gives exactly their metrics."""
+    _, ref_dir, ref_doc = smoke_run
+    run_dir = tmp_path / "run"
+    overrides = [*_overrides(tiny_root, tmp_path / "runs"), "train.threads=1", "train.batch_size=6"]
+    args = ["-m", "avu.train", *overrides, f"hydra.run.dir={run_dir}"]
+    if how == "torchrun":
+        outcomes = [spawn_torchrun(args, world)]
+    else:
+        outcomes = spawn_slurm(args, world, submitit=world == 2 and importlib.util.find_spec("submitit") is not None)
+    assert [p.returncode for p in outcomes] == [0] * len(outcomes), [p.stderr[-3000:] for p in outcomes]
+    many = json.loads((run_dir / "results.json").read_text())
+    assert many["run"]["world_size"] == world and many["run"]["steps"] == ref_doc["run"]["steps"]
+    for key in ("steps_per_task", "task_probabilities"):
+        assert many["run"][key] == ref_doc["run"][key]
+    assert _steps_and_rates(run_dir) == _steps_and_rates(Path(ref_dir))
+    shutil.copy(run_dir / "results.json", run_dir / f"results-{world}proc.json")
+    one = _cli(args[2:])  # resumes at the final step: evaluation only, one process
     assert "resumed from" in one.stdout
     single = json.loads((run_dir / "results.json").read_text())
     assert single["run"]["world_size"] == 1
-    assert _metrics(single) == _metrics(two)
+    assert _metrics(single) == _metrics(many)

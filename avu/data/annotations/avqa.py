@@ -27,6 +27,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
+from avu import fileio
 from avu.data.annotations.common import hash_files, version_label
 from avu.errors import AvuInputError
 from avu.references import References
@@ -58,13 +59,6 @@ QUESTION_TYPES: tuple[tuple[str, str], ...] = (
     ("Audio-Visual", "Comparative"),
     ("Audio-Visual", "Temporal"),
 )
-#: stable snake_case names of the 9 types (result keys)
-TYPE_NAMES: tuple[str, ...] = (
-    "audio_counting", "audio_comparative", "visual_counting", "visual_location",
-    "av_existential", "av_counting", "av_location", "av_comparative", "av_temporal",
-)
-#: modality -> indices into QUESTION_TYPES (the official pooled "Avg" groups)
-MODALITIES: dict[str, tuple[int, ...]] = {"audio": (0, 1), "visual": (2, 3), "av": (4, 5, 6, 7, 8)}
 _TYPE_INDEX = {t: i for i, t in enumerate(QUESTION_TYPES)}
 _REQUIRED = ("video_id", "question_id", "type", "anser")
 _PLACEHOLDER = re.compile(r"<[^<>]*>")
@@ -186,9 +180,7 @@ def parse_templ_values(path: Path, where: str, value: Any) -> tuple[str, ...]:
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
     """The rows of a question JSON, with the keys the evaluator needs checked."""
-    from avu.predictions.common import load_json  # one-line errors for empty/truncated JSON
-
-    rows = load_json(path)
+    rows = fileio.load_json(path)  # one-line errors for empty/truncated JSON
     if not isinstance(rows, list):
         raise AvuInputError(path, None, "top level must be a list of questions")
     if not rows:
