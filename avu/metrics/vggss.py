@@ -200,35 +200,40 @@ def align_corners_axis(n_in: int, n_out: int) -> tuple[np.ndarray, ...]:
 
 @functools.lru_cache(maxsize=64)
 def _torch_axis(n_in: int, n_out: int) -> tuple:
-    """`align_corners_axis` as torch tensors (index rows, weight columns)."""
+    """`align_corners_axis` as torch tensors (i0, i1, l0, l1), and its runs: output ranges with one (i0, i1)."""
     import torch
 
-    i0, i1, l0, l1 = (torch.from_numpy(a.copy()) for a in align_corners_axis(n_in, n_out))
-    return i0, i1, l0[:, None], l1[:, None]
+    i0, i1, l0, l1 = align_corners_axis(n_in, n_out)
+    edges = [0, *(np.flatnonzero(np.diff(i0)) + 1).tolist(), n_out]
+    runs = tuple((a, b, int(i0[a]), int(i1[a])) for a, b in zip(edges[:-1], edges[1:]))
+    return (*(torch.from_numpy(x.copy()) for x in (i0, i1, l0, l1)), runs)
 
 
-def _separable_bilinear(maps, size: int, out=None, temps: tuple = (None, None)):
+def _separable_bilinear(maps, size: int, out=None):
     """torch's bilinear ``align_corners=True`` upsampling, one axis at a time (torch tensors in/out).
 
-    ATen's generic kernel computes ``fma(row0, h0, row1 * h1)`` per output pixel, where
-    ``rowK`` is the source row already interpolated along the width. The width pass is
-    torch's own kernel on (h, w) -> (h, size) (the unchanged height axis copies exactly);
-    the height pass is ``addcmul(row1 * h1, row0, h0)``, which this torch build fuses into
-    the same fma. `_separable_bilinear_is_exact` checks that before it is used. Four cheap
-    passes over the output instead of the generic kernel's per-pixel gathers (3-4x faster).
+    ATen's kernel computes ``t0 * w0 + t1 * w1`` per axis, which this torch build contracts
+    to ``fma(t0, w0, t1 * w1)``: along the width from the source pixels, then along the
+    height from the two width-interpolated rows. The same arithmetic here is
+    ``addcmul(t1 * w1, t0, w0)``, which this torch build fuses into that fma;
+    `_separable_bilinear_is_exact` checks the whole result before it is used. The width pass
+    is four small ops; the height pass works on the runs of output rows that share their
+    two source rows (a broadcast multiply and an in-place ``addcmul_`` each): two passes over
+    the output instead of the generic kernel's per-pixel gathers.
     """
     import torch
-    import torch.nn.functional as F
 
-    n, h, _ = maps.shape
-    rows = F.interpolate(maps[:, None], size=(h, size), mode="bilinear", align_corners=True)[:, 0]
-    i0, i1, l0, l1 = _torch_axis(h, size)
+    n, h, w = maps.shape
+    j0, j1, w0, w1, _ = _torch_axis(w, size)
+    rows = torch.addcmul(maps.index_select(2, j1) * w1, maps.index_select(2, j0), w0)  # (n, h, size)
+    _, _, l0, l1, runs = _torch_axis(h, size)
+    l0, l1 = l0[:, None], l1[:, None]
     out = torch.empty((n, size, size), dtype=torch.float32) if out is None else out
-    # preallocated temporaries: fresh multi-megabyte tensors per chunk would cost page faults
-    second = torch.index_select(rows, 1, i1, out=temps[0]) if temps[0] is not None else torch.index_select(rows, 1, i1)
-    second.mul_(l1)
-    first = torch.index_select(rows, 1, i0, out=temps[1]) if temps[1] is not None else torch.index_select(rows, 1, i0)
-    return torch.addcmul(second, first, l0, out=out)
+    for a, b, i0, i1 in runs:
+        part = out[:, a:b]
+        torch.mul(rows[:, i1, None, :], l1[a:b], out=part)
+        part.addcmul_(rows[:, i0, None, :], l0[a:b])
+    return out
 
 
 @functools.lru_cache(maxsize=64)
@@ -264,9 +269,8 @@ def upsample_bilinear_align_corners(heatmaps: np.ndarray, size: int = GT_SIZE, w
         return _torch_interpolate(maps, size, "bilinear")
     work = Workspace.ensure(work, n, size)
     out = work.values[:n].reshape(n, size, size)
-    temps = tuple(torch.from_numpy(b[:n].reshape(n, size, size)) for b in (work.scratch, work.pred))
     with torch.no_grad():
-        _separable_bilinear(torch.from_numpy(maps), size, out=torch.from_numpy(out), temps=temps)
+        _separable_bilinear(torch.from_numpy(maps), size, out=torch.from_numpy(out))
     return out
 
 
