@@ -706,12 +706,14 @@ def box_terms(
     lt = _row_counts(below)  # pixels in bins below b
     scratch = np.equal(bins, b[:, None].astype(np.uint8), out=work.mask[:n])
     le = lt + _row_counts(scratch)  # pixels in bins up to b
-    for r in np.flatnonzero(fast & ((lt > k) | (le <= k))).tolist():  # the guess was a bin (or more) off
-        row = bins[r]
+    moved = np.flatnonzero(fast & ((lt > k) | (le <= k)))  # the guess was a bin (or more) off
+    for r in moved.tolist():
+        row, eq = bins[r], scratch[r]
         while not lt[r] <= k < le[r]:
-            b[r] += -1 if lt[r] > k else 1
-            lt[r] = np.count_nonzero(np.less(row, int(b[r]), out=below[r]))  # a Python int keeps uint8
-            le[r] = lt[r] + np.count_nonzero(np.equal(row, int(b[r]), out=scratch[r]))
+            up = lt[r] <= k
+            b[r] += 1 if up else -1
+            count = np.count_nonzero(np.equal(row, int(b[r]), out=eq))  # a Python int keeps uint8
+            lt[r], le[r] = (le[r], le[r] + count) if up else (lt[r] - count, lt[r])
     sizes = np.where(fast, le - lt, 0)
     where = np.flatnonzero(scratch)  # bin-b pixels, by map, then by pixel
     owner = np.repeat(np.arange(n), sizes)
@@ -766,6 +768,8 @@ def box_terms(
     inter = area - np.bincount(owner, weights=missing, minlength=n)
     selected = (p - n_out).astype(np.float64)
     grid = below.reshape(n, s, s)
+    for r in moved.tolist():  # `below` is for the guessed bin there
+        np.less(bins[r], int(b[r]), out=below[r])
     simple = in_bin & (counts <= 1)
     for r, ya, yb, xa, xb in zip(*(a[simple].tolist() for a in (np.arange(n), y0, y1, x0, x1))):
         inter[r] -= np.count_nonzero(grid[r, ya:yb, xa:xb])
