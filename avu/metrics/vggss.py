@@ -43,9 +43,10 @@ AP50_THRESHOLD = 0.5
 
 UPSAMPLERS = ("cv2_linear", "bilinear_align_corners", "bicubic_align_corners")
 BINARIZERS = ("lvs", "ezvsl")
-#: samples per vectorised step (keeps the 224x224 float32 work arrays near the CPU caches:
-#: 16 maps are 3.2 MB per buffer; 32 measured 1.5x slower end to end on the 2-core dev machine)
-DEFAULT_CHUNK = 16
+#: samples per vectorised step of `box_terms`: its float32 passes run one map at a time, the
+#: chunk-wide steps work on 8-bit bins (32 maps: 1.6 MB) and on ~1 % of the pixels; 32 measured
+#: best of 8-64 on the 2-core dev machine (16: up to 1.5x slower, 64: no faster)
+DEFAULT_CHUNK = 32
 
 
 # -- ground truth -------------------------------------------------------------------------------
