@@ -241,8 +241,11 @@ def _run(seed, repeats, limit, sizes, protocols, threads) -> list[dict]:
     return rows
 
 
-def stages(seed: int = 0, n: int = QUICK_N, sizes=SIZES, protocols=PROTOCOLS) -> dict[str, dict[str, float]]:
-    """Microseconds per map per stage: avu's `box_terms` (its own timings) and the reference loops."""
+def stages(seed: int = 0, n: int = QUICK_N, sizes=SIZES, protocols=PROTOCOLS, repeats: int = 3) -> dict[str, dict[str, float]]:
+    """Microseconds per map per stage (best of ``repeats`` per stage): avu's `box_terms` and the official loops.
+
+    The official ``ezvsl`` "gt map" stage is the data loader's work, outside ``run``'s timing.
+    """
     import cv2
     import torch
     import torch.nn.functional as F
@@ -260,42 +263,51 @@ def stages(seed: int = 0, n: int = QUICK_N, sizes=SIZES, protocols=PROTOCOLS) ->
             heatmaps = np.random.default_rng(seed + side).standard_normal((n, side, side), dtype=np.float32)
             for protocol in protocols:
                 upsampling = "cv2_linear" if protocol == "lvs" else "bilinear_align_corners"
-                timings: dict[str, float] = {}
-                work = kernels.Workspace(kernels.DEFAULT_CHUNK, kernels.GT_SIZE)
-                for start in range(0, n, kernels.DEFAULT_CHUNK):
-                    part = slice(start, start + kernels.DEFAULT_CHUNK)
-                    kernels.box_terms(heatmaps[part], upsampling, protocol, references.pixel_boxes[part],
-                                      references.box_counts[part], work=work, timings=timings)
-                out[f"avu {protocol} {side}"] = {k: 1e6 * v / n for k, v in timings.items()}
-                times = dict.fromkeys(("upsample", "normalise", "gt map", "np.sort", "binarise", "cal_CIOU"), 0.0)
-                for i in range(n):
-                    t0 = time.perf_counter()
-                    if protocol == "lvs":
-                        h = normalize_img(-cv2.resize(heatmaps[i], dsize=(224, 224), interpolation=cv2.INTER_LINEAR))
-                        t1 = time.perf_counter()
-                        pred = 1 - h
-                        t2 = time.perf_counter()
-                        gt_map = testset_gt(boxes[i])
-                    else:
-                        up = F.interpolate(torch.from_numpy(heatmaps[i])[None, None], size=(224, 224),
-                                           mode="bilinear", align_corners=True).data.cpu().numpy()
-                        t1 = time.perf_counter()
-                        pred = normalize_img(up[0, 0])
-                        t2 = time.perf_counter()
-                        gt_map = bbox2gtmap(boxes[i])  # untimed in `run` (data loader)
-                    t3 = time.perf_counter()
-                    thr = np.sort(pred.flatten())[int(pred.shape[0] * pred.shape[1] / 2)]
-                    t4 = time.perf_counter()
-                    if protocol == "lvs":
-                        pred[pred > thr] = 1
-                        pred[pred < 1] = 0
-                        thr = 0.5
-                    t5 = time.perf_counter()
-                    Evaluator().cal_CIOU(pred, gt_map, thr)
-                    t6 = time.perf_counter()
-                    for name, dt in zip(times, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)):
-                        times[name] += dt
-                out[f"official {protocol} {side}"] = {k: 1e6 * v / n for k, v in times.items()}
+                best: dict[str, float] = {}
+                for _ in range(repeats):
+                    timings: dict[str, float] = {}
+                    work = kernels.Workspace(kernels.DEFAULT_CHUNK, kernels.GT_SIZE)
+                    for start in range(0, n, kernels.DEFAULT_CHUNK):
+                        part = slice(start, start + kernels.DEFAULT_CHUNK)
+                        kernels.box_terms(heatmaps[part], upsampling, protocol, references.pixel_boxes[part],
+                                          references.box_counts[part], work=work, timings=timings)
+                    best = {k: min(v, best.get(k, v)) for k, v in timings.items()}
+                out[f"avu {protocol} {side}x{side}"] = {k: 1e6 * v / n for k, v in best.items()}
+                best = {}
+                for _ in range(repeats):
+                    times = dict.fromkeys(("upsample", "normalise", "gt map", "np.sort", "binarise", "cal_CIOU"), 0.0)
+                    for i in range(n):
+                        t0 = time.perf_counter()
+                        if protocol == "lvs":
+                            up = cv2.resize(heatmaps[i], dsize=(224, 224), interpolation=cv2.INTER_LINEAR)
+                            t1 = time.perf_counter()
+                            pred = 1 - normalize_img(-up)
+                            t2 = time.perf_counter()
+                            gt_map = testset_gt(boxes[i])
+                        else:
+                            up = F.interpolate(torch.from_numpy(heatmaps[i])[None, None], size=(224, 224),
+                                               mode="bilinear", align_corners=True).data.cpu().numpy()
+                            t1 = time.perf_counter()
+                            pred = normalize_img(up[0, 0])
+                            t2 = time.perf_counter()
+                            gt_map = bbox2gtmap(boxes[i])
+                        t3 = time.perf_counter()
+                        thr = np.sort(pred.flatten())[int(pred.shape[0] * pred.shape[1] / 2)]
+                        t4 = time.perf_counter()
+                        if protocol == "lvs":
+                            pred[pred > thr] = 1
+                            pred[pred < 1] = 0
+                            thr = 0.5
+                        t5 = time.perf_counter()
+                        Evaluator().cal_CIOU(pred, gt_map, thr)
+                        t6 = time.perf_counter()
+                        for name, dt in zip(times, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)):
+                            times[name] += dt
+                    best = {k: min(v, best.get(k, v)) for k, v in times.items()}
+                if protocol == "ezvsl":
+                    best["gt map (loader, untimed)"] = best.pop("gt map")
+                    best.pop("binarise")
+                out[f"official {protocol} {side}x{side}"] = {k: 1e6 * v / n for k, v in best.items()}
     finally:
         torch.set_num_threads(previous)
     return out
@@ -312,8 +324,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.stages:
         for side, times in stages(args.seed, sizes=args.sizes, protocols=args.protocols).items():
+            timed = sum(t for name, t in times.items() if "untimed" not in name)
             cells = ", ".join(f"{name} {t:.1f}" for name, t in times.items())
-            print(f"{side}: {sum(times.values()):.1f} us per map = {cells}")
+            print(f"{side}: {timed:.1f} us per map = {cells}")
         return 0
     rows = run(args.seed, args.repeats, args.quick, args.sizes, args.protocols)
     for row in rows:
