@@ -17,7 +17,12 @@ min-max scaling that leaves a constant map unscaled. The LVS upsampling is OpenC
 ``cv2.resize`` (one call per map, as officially): OpenCV's default SIMD path rounds some
 pixels one ulp away from its scalar formula, which flips median ties (a constant map stays
 exactly constant under ``cv2.resize``), so no re-implementation is exact. The EZ-VSL
-upsampling is torch's own ``F.interpolate`` arithmetic, exact by construction.
+upsampling is torch's own ``F.interpolate`` arithmetic, exact by construction. Maps already
+224x224 are not upsampled: both calls then return their input bit for bit.
+
+The evaluator's path is `box_terms` (see the comment above it): the masks are never formed
+and no map is sorted, yet every count equals the official one; the other kernels (masks,
+`ciou_terms` on GT maps) serve the explorer, the golden tests and Flickr's soft GT.
 
 Kernel outputs are what the official code returns: per-sample cIoU in [0, 1] (NaN when
 GT and prediction are both empty), dataset scores as fractions. The evaluator turns them
@@ -558,13 +563,15 @@ def ciou_terms_boxes(
 # 1. per map, ``cv2.minMaxLoc`` and ``cv2.convertScaleAbs`` into 8-bit bins q (monotone in v too);
 #    these are the only passes over the float32 map (for ``cv2_linear``, right after its
 #    ``cv2.resize``, while the map is in cache);
-# 2. the bin b that holds sorted position k: guessed from every `SELECTION_STRIDE`-th bin value,
-#    confirmed by exact counts of ``q < b`` and ``q <= b``;
-# 3. the ~1 % of pixels in bin b are gathered and sorted by (map, value); f is evaluated on them
-#    only, with the official float32 operations, which gives ``f(s_k)`` and the first pixel value
-#    t where f reaches it (EZ-VSL; LVS when the median score is 1) or exceeds it (LVS);
-# 4. mask size = pixels from t up (known from the counts); intersection = box pixels in bins above
-#    b plus the gathered bin-b pixels in the box with v >= t.
+# 2. the bin b that holds sorted position k: guessed from a grid sample of the bins, confirmed by
+#    exact counts of ``q < b`` and ``q == b`` (eight bools summed per uint64), moved a bin at a time
+#    when the guess was off;
+# 3. the ~1 % of pixels in bin b are gathered; ``np.partition`` of each map's share gives the
+#    value s_k at sorted position k; f is evaluated on the gathered pixels only, with the official
+#    float32 operations, which gives ``f(s_k)`` and the first pixel value t where f reaches it
+#    (EZ-VSL; LVS when the median score is 1) or exceeds it (LVS);
+# 4. mask size = pixels from t up (known from the counts); intersection = GT pixels not in bins
+#    below b, less the gathered bin-b pixels in the GT below t.
 #
 # An f-tie that crosses a bin edge is followed into the neighbouring bin (``cv2.minMaxLoc`` under
 # a mask). Constant maps, maps whose bins could lose monotonicity (|v| above 2**20 / 255 spans,
@@ -700,7 +707,7 @@ def box_terms(
     # 2. the bin b of sorted position k: guessed from a sample, then moved until the counts below
     # it (lt) and up to it (le) enclose k
     sample = bins.reshape(n, s, s)[:, BIN_SAMPLE_STEP // 2 :: BIN_SAMPLE_STEP, BIN_SAMPLE_STEP // 2 :: BIN_SAMPLE_STEP]
-    sample = sample.reshape(n, -1).astype(np.int32)
+    sample = sample.astype(np.int32).reshape(n, -1)
     middle = sample.shape[1] // 2
     b = np.where(fast, np.partition(sample, middle, axis=1)[:, middle], 255).astype(np.int64)
     below = np.less(bins, b[:, None].astype(np.uint8), out=work.mask2[:n])  # kept for the box counts
@@ -730,7 +737,9 @@ def box_terms(
     f_k[rows] = _scores_from_min_max(s_k[rows], low32[rows], high32[rows], rule)
     scores = _scores_from_min_max(gathered, low32[owner], high32[owner], rule)
     lower = np.ones(n, dtype=bool) if rule == "ezvsl" else f_k >= 1  # mask {f >= f_k}, else {f > f_k}
-    outside = np.where(lower[owner], scores < f_k[owner], scores <= f_k[owner])
+    outside = scores < f_k[owner] if lower.all() else scores <= f_k[owner]
+    if lower.any() and not lower.all():  # LVS maps whose median score is 1
+        outside = np.where(lower[owner], scores < f_k[owner], outside)
     j = np.bincount(owner, weights=outside, minlength=n).astype(np.int64)  # bin-b pixels outside the mask
     first = np.full(n, np.inf, dtype=np.float32)  # smallest bin-b value inside the mask
     if len(rows):
@@ -764,7 +773,7 @@ def box_terms(
     x0, y0, x1, y1 = (np.where(counts > 0, boxes[:, 0, c], 0) for c in range(4))
     area = (np.maximum(y1 - y0, 0) * np.maximum(x1 - x0, 0)).astype(np.float64)
     pos = where - owner * p
-    py, px = pos // s, pos % s
+    py, px = np.divmod(pos, s)
     missing = (gathered < thr[owner]) & (py >= y0[owner]) & (py < y1[owner]) & (px >= x0[owner]) & (px < x1[owner])
     inter = area - np.bincount(owner, weights=missing, minlength=n)
     selected = (p - n_out).astype(np.float64)
