@@ -206,13 +206,15 @@ def align_corners_axis(n_in: int, n_out: int) -> tuple[np.ndarray, ...]:
 
 @functools.lru_cache(maxsize=64)
 def _torch_axis(n_in: int, n_out: int) -> tuple:
-    """`align_corners_axis` as torch tensors (i0, i1, l0, l1), and its runs: output ranges with one (i0, i1)."""
+    """`align_corners_axis` for the torch passes: (l0, l1) as tensors, and the runs of outputs
+    that share (i0, i1), each as (start, stop, i0, i1, l0 column, l1 column)."""
     import torch
 
     i0, i1, l0, l1 = align_corners_axis(n_in, n_out)
+    l0, l1 = torch.from_numpy(l0.copy()), torch.from_numpy(l1.copy())
     edges = [0, *(np.flatnonzero(np.diff(i0)) + 1).tolist(), n_out]
-    runs = tuple((a, b, int(i0[a]), int(i1[a])) for a, b in zip(edges[:-1], edges[1:]))
-    return (*(torch.from_numpy(x.copy()) for x in (i0, i1, l0, l1)), runs)
+    runs = tuple((a, b, int(i0[a]), int(i1[a]), l0[a:b, None], l1[a:b, None]) for a, b in zip(edges[:-1], edges[1:]))
+    return l0, l1, runs
 
 
 def _separable_bilinear(maps, size: int, out=None):
@@ -223,22 +225,24 @@ def _separable_bilinear(maps, size: int, out=None):
     height from the two width-interpolated rows. The same arithmetic here is
     ``addcmul(t1 * w1, t0, w0)``, which this torch build fuses into that fma;
     `_separable_bilinear_is_exact` checks the whole result before it is used. The width pass
-    is four small ops; the height pass works on the runs of output rows that share their
+    is a few small ops; the height pass works on the runs of output rows that share their
     two source rows (a broadcast multiply and an in-place ``addcmul_`` each): two passes over
     the output instead of the generic kernel's per-pixel gathers.
     """
     import torch
 
     n, h, w = maps.shape
-    j0, j1, w0, w1, _ = _torch_axis(w, size)
-    rows = torch.addcmul(maps.index_select(2, j1) * w1, maps.index_select(2, j0), w0)  # (n, h, size)
-    _, _, l0, l1, runs = _torch_axis(h, size)
-    l0, l1 = l0[:, None], l1[:, None]
+    j0, j1, _, _ = align_corners_axis(w, size)
+    w0, w1, _ = _torch_axis(w, size)
+    source = maps.numpy()  # numpy gathers these small arrays faster than index_select (then made contiguous)
+    x0, x1 = (torch.from_numpy(np.ascontiguousarray(source[:, :, j])) for j in (j0, j1))
+    rows = torch.addcmul(x1.mul_(w1), x0, w0)
+    rows = rows.unsqueeze(2)  # (n, h, 1, size): one source row broadcasts over a run of output rows
     out = torch.empty((n, size, size), dtype=torch.float32) if out is None else out
-    for a, b, i0, i1 in runs:
+    for a, b, i0, i1, l0, l1 in _torch_axis(h, size)[2]:
         part = out[:, a:b]
-        torch.mul(rows[:, i1, None, :], l1[a:b], out=part)
-        part.addcmul_(rows[:, i0, None, :], l0[a:b])
+        torch.mul(rows[:, i1], l1, out=part)
+        part.addcmul_(rows[:, i0], l0)
     return out
 
 
