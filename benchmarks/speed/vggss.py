@@ -30,15 +30,22 @@ microseconds per map of both sides (`avu.metrics.vggss.box_terms` timings).
 Run: ``python benchmarks/speed/vggss.py [--quick] [--stages] [--sizes 14 224] [--protocols lvs ezvsl]``
 (``--quick``: 600 maps, one repeat). ``benchmarks/speed/run_all.py`` runs the default.
 
-Measured 2026-12-07 on the shared development machine (2 cores, other jobs running, load 5-7),
-``python benchmarks/speed/vggss.py``: see ``docs/performance.md`` ("VGG-SS evaluator").
+Measured on 2026-12-07 with ``PYTHONPATH=. python benchmarks/speed/run_all.py --only vggss`` on the
+shared 2-core development machine, with other jobs running (load 3.5-6), over four runs:
+
+* ``lvs``, 14x14: 6.2-7.1x;
+* ``ezvsl``, 14x14: 4.9-5.9x;
+* ``lvs``, 224x224: 10.1-11.5x;
+* ``ezvsl``, 224x224: 7.7-9.2x.
+
+The target of 10x is met only by ``lvs`` at 224x224. Why, stage by stage: ``docs/predictions/vggss.md``
+("Speed"); summary: ``docs/performance.md``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from pathlib import Path
 
