@@ -17,7 +17,12 @@ min-max scaling that leaves a constant map unscaled. The LVS upsampling is OpenC
 ``cv2.resize`` (one call per map, as officially): OpenCV's default SIMD path rounds some
 pixels one ulp away from its scalar formula, which flips median ties (a constant map stays
 exactly constant under ``cv2.resize``), so no re-implementation is exact. The EZ-VSL
-upsampling is torch's own ``F.interpolate`` arithmetic, exact by construction.
+upsampling is torch's own ``F.interpolate`` arithmetic, exact by construction. Maps already
+224x224 are not upsampled: both calls then return their input bit for bit.
+
+The evaluator's path is `box_terms` (see the comment above it): the masks are never formed
+and no map is sorted, yet every count equals the official one; the other kernels (masks,
+`ciou_terms` on GT maps) serve the explorer, the golden tests and Flickr's soft GT.
 
 Kernel outputs are what the official code returns: per-sample cIoU in [0, 1] (NaN when
 GT and prediction are both empty), dataset scores as fractions. The evaluator turns them
@@ -27,6 +32,7 @@ into percent.
 from __future__ import annotations
 
 import functools
+import time
 from typing import Union
 
 import numpy as np
@@ -42,9 +48,10 @@ AP50_THRESHOLD = 0.5
 
 UPSAMPLERS = ("cv2_linear", "bilinear_align_corners", "bicubic_align_corners")
 BINARIZERS = ("lvs", "ezvsl")
-#: samples per vectorised step (keeps the 224x224 float32 work arrays near the CPU caches:
-#: 16 maps are 3.2 MB per buffer; 32 measured 1.5x slower end to end on the 2-core dev machine)
-DEFAULT_CHUNK = 16
+#: samples per vectorised step of `box_terms`: its float32 passes run one map at a time, the
+#: chunk-wide steps work on 8-bit bins (32 maps: 1.6 MB) and on ~1 % of the pixels; 32 measured
+#: best of 8-64 on the 2-core dev machine (16: up to 1.5x slower, 64: no faster)
+DEFAULT_CHUNK = 32
 
 
 # -- ground truth -------------------------------------------------------------------------------
@@ -125,6 +132,11 @@ class Workspace:
         """Second bool scratch (selection bracket)."""
         return self._buffer("mask2", bool)
 
+    @property
+    def bins(self) -> np.ndarray:
+        """8-bit bins of the upsampled maps, uint8 (`box_terms`)."""
+        return self._buffer("bins", np.uint8)
+
     @classmethod
     def ensure(cls, work: "Workspace | None", n: int, size: int) -> "Workspace":
         if work is None or work.capacity < n or work.size != size:
@@ -194,35 +206,44 @@ def align_corners_axis(n_in: int, n_out: int) -> tuple[np.ndarray, ...]:
 
 @functools.lru_cache(maxsize=64)
 def _torch_axis(n_in: int, n_out: int) -> tuple:
-    """`align_corners_axis` as torch tensors (index rows, weight columns)."""
+    """`align_corners_axis` for the torch passes: (l0, l1) as tensors, and the runs of outputs
+    that share (i0, i1), each as (start, stop, i0, i1, l0 column, l1 column)."""
     import torch
 
-    i0, i1, l0, l1 = (torch.from_numpy(a.copy()) for a in align_corners_axis(n_in, n_out))
-    return i0, i1, l0[:, None], l1[:, None]
+    i0, i1, l0, l1 = align_corners_axis(n_in, n_out)
+    l0, l1 = torch.from_numpy(l0.copy()), torch.from_numpy(l1.copy())
+    edges = [0, *(np.flatnonzero(np.diff(i0)) + 1).tolist(), n_out]
+    runs = tuple((a, b, int(i0[a]), int(i1[a]), l0[a:b, None], l1[a:b, None]) for a, b in zip(edges[:-1], edges[1:]))
+    return l0, l1, runs
 
 
-def _separable_bilinear(maps, size: int, out=None, temps: tuple = (None, None)):
+def _separable_bilinear(maps, size: int, out=None):
     """torch's bilinear ``align_corners=True`` upsampling, one axis at a time (torch tensors in/out).
 
-    ATen's generic kernel computes ``fma(row0, h0, row1 * h1)`` per output pixel, where
-    ``rowK`` is the source row already interpolated along the width. The width pass is
-    torch's own kernel on (h, w) -> (h, size) (the unchanged height axis copies exactly);
-    the height pass is ``addcmul(row1 * h1, row0, h0)``, which this torch build fuses into
-    the same fma. `_separable_bilinear_is_exact` checks that before it is used. Four cheap
-    passes over the output instead of the generic kernel's per-pixel gathers (3-4x faster).
+    ATen's kernel computes ``t0 * w0 + t1 * w1`` per axis, which this torch build contracts
+    to ``fma(t0, w0, t1 * w1)``: along the width from the source pixels, then along the
+    height from the two width-interpolated rows. The same arithmetic here is
+    ``addcmul(t1 * w1, t0, w0)``, which this torch build fuses into that fma;
+    `_separable_bilinear_is_exact` checks the whole result before it is used. The width pass
+    is a few small ops; the height pass works on the runs of output rows that share their
+    two source rows (a broadcast multiply and an in-place ``addcmul_`` each): two passes over
+    the output instead of the generic kernel's per-pixel gathers.
     """
     import torch
-    import torch.nn.functional as F
 
-    n, h, _ = maps.shape
-    rows = F.interpolate(maps[:, None], size=(h, size), mode="bilinear", align_corners=True)[:, 0]
-    i0, i1, l0, l1 = _torch_axis(h, size)
+    n, h, w = maps.shape
+    j0, j1, _, _ = align_corners_axis(w, size)
+    w0, w1, _ = _torch_axis(w, size)
+    source = maps.numpy()  # numpy gathers these small arrays faster than index_select (then made contiguous)
+    x0, x1 = (torch.from_numpy(np.ascontiguousarray(source[:, :, j])) for j in (j0, j1))
+    rows = torch.addcmul(x1.mul_(w1), x0, w0)
+    rows = rows.unsqueeze(2)  # (n, h, 1, size): one source row broadcasts over a run of output rows
     out = torch.empty((n, size, size), dtype=torch.float32) if out is None else out
-    # preallocated temporaries: fresh multi-megabyte tensors per chunk would cost page faults
-    second = torch.index_select(rows, 1, i1, out=temps[0]) if temps[0] is not None else torch.index_select(rows, 1, i1)
-    second.mul_(l1)
-    first = torch.index_select(rows, 1, i0, out=temps[1]) if temps[1] is not None else torch.index_select(rows, 1, i0)
-    return torch.addcmul(second, first, l0, out=out)
+    for a, b, i0, i1, l0, l1 in _torch_axis(h, size)[2]:
+        part = out[:, a:b]
+        torch.mul(rows[:, i1], l1, out=part)
+        part.addcmul_(rows[:, i0], l0)
+    return out
 
 
 @functools.lru_cache(maxsize=64)
@@ -258,9 +279,8 @@ def upsample_bilinear_align_corners(heatmaps: np.ndarray, size: int = GT_SIZE, w
         return _torch_interpolate(maps, size, "bilinear")
     work = Workspace.ensure(work, n, size)
     out = work.values[:n].reshape(n, size, size)
-    temps = tuple(torch.from_numpy(b[:n].reshape(n, size, size)) for b in (work.scratch, work.pred))
     with torch.no_grad():
-        _separable_bilinear(torch.from_numpy(maps), size, out=torch.from_numpy(out), temps=temps)
+        _separable_bilinear(torch.from_numpy(maps), size, out=torch.from_numpy(out))
     return out
 
 
@@ -536,35 +556,259 @@ def ciou_terms_boxes(
     return ciou, inter, den
 
 
-def ciou_terms_boxes_scores(
-    pred: np.ndarray, thr: np.ndarray, selected: np.ndarray, rule: str,
-    pixel_boxes: np.ndarray, box_counts: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`ciou_terms_boxes` straight from normalised maps (n, S, S) and `mask_threshold`'s output.
+# -- the evaluator's path: exact counts through 8-bit bins ----------------------------------------
+#
+# Both official scores are float32 functions of the upsampled value v that never decrease when v
+# grows: LVS ``1 - (max - v) / span`` and EZ-VSL ``(v - min) / span`` (each step is a correctly
+# rounded subtraction or division, which is monotone). So ``sort(f(v))[k] == f(sort(v)[k])``, and
+# each official mask is ``{v >= t}`` for one pixel value t. `box_terms` finds t and the pixel
+# counts without computing f on every pixel and without sorting a map:
+#
+# 1. per map, ``cv2.minMaxLoc`` and ``cv2.convertScaleAbs`` into 8-bit bins q (monotone in v too);
+#    these are the only passes over the float32 map (for ``cv2_linear``, right after its
+#    ``cv2.resize``, while the map is in cache);
+# 2. the bin b that holds sorted position k: guessed from a grid sample of the bins, confirmed by
+#    exact counts of ``q < b`` and ``q == b`` (eight bools summed per uint64), moved a bin at a time
+#    when the guess was off;
+# 3. the ~1 % of pixels in bin b are gathered; ``np.partition`` of each map's share gives the
+#    value s_k at sorted position k; f is evaluated on the gathered pixels only, with the official
+#    float32 operations, which gives ``f(s_k)`` and the first pixel value t where f reaches it
+#    (EZ-VSL; LVS when the median score is 1) or exceeds it (LVS);
+# 4. mask size = pixels from t up (known from the counts); intersection = GT pixels not in bins
+#    below b, less the gathered bin-b pixels in the GT below t.
+#
+# An f-tie that crosses a bin edge is followed into the neighbouring bin (``cv2.minMaxLoc`` under
+# a mask). Constant maps, maps whose bins could lose monotonicity (|v| above 2**20 / 255 spans,
+# where ``convertScaleAbs`` could round a value below -0.5) and ties that cross two bin edges go
+# the straightforward way (`official_scores` on every pixel, ``np.partition``).
 
-    The mask is never materialised: its size is ``selected``, and its intersection with a
-    single box is the comparison over that box's window only.
+#: largest ``max(|min|, |max|) * 255 / span`` for which 8-bit binning stays monotone (see above)
+BIN_GUARD = float(2**20)
+#: the pixels of every BIN_SAMPLE_STEP-th row and column guess the median bin (1,024 of a 224x224
+#: map); 7 is prime to the upsampling factors of 7x7 and 14x14 maps, so the sample does not sit
+#: at one phase of the interpolation grid
+BIN_SAMPLE_STEP = 7
+
+
+def official_scores(flat: np.ndarray, rule: str) -> np.ndarray:
+    """The score map a chain thresholds, float32, as the official code computes it from a 1-D map.
+
+    ``lvs``: ``1 - normalize_img(-h)``; ``ezvsl``: ``normalize_img(h)``; ``normalize_img``
+    leaves a constant map unscaled (``if not (vmax - vmin) == 0``).
     """
-    n = pred.shape[0]
-    inter = np.zeros(n, dtype=np.float64)
-    area = np.zeros(n, dtype=np.float64)
-    greater = rule == "lvs"
-    for i in range(n):
-        count = int(box_counts[i])
-        t = thr[i]
-        if count == 1:
-            xmin, ymin, xmax, ymax = (int(v) for v in pixel_boxes[i, 0])
-            window = pred[i, ymin:ymax, xmin:xmax]  # Python slice semantics, as officially
-            inter[i] = np.count_nonzero(window > t if greater else window >= t)
-            area[i] = window.size
-        elif count > 1:
-            gt = gt_maps_from_pixel_boxes(pixel_boxes[i : i + 1], box_counts[i : i + 1], pred.shape[-1])[0]
-            inside = pred[i][gt]
-            inter[i] = np.count_nonzero(inside > t if greater else inside >= t)
-            area[i] = len(inside)
-    den = area + (np.asarray(selected, dtype=np.float64) - inter)
+    value = -flat if rule == "lvs" else flat
+    vmin, vmax = value.min(), value.max()
+    if not (vmax - vmin) == 0:
+        value = (value - vmin) / (vmax - vmin)
+    return 1 - value if rule == "lvs" else np.array(value, dtype=np.float32)
+
+
+def _scores_from_min_max(values: np.ndarray, low, high, rule: str) -> np.ndarray:
+    """`official_scores` of some pixels of non-constant maps, given each pixel's map min and max (float32).
+
+    The same float32 operations per pixel: LVS ``(-v) - (-max) == max - v`` and ``(-min) - (-max)
+    == max - min`` (negation is exact, rounding symmetric), EZ-VSL ``(v - min) / (max - min)``.
+    """
+    span = high - low
+    if rule == "lvs":
+        return np.float32(1) - (high - values) / span
+    return (values - low) / span
+
+
+def _official_mask(flat: np.ndarray, rule: str, k: int) -> np.ndarray:
+    """The official mask of one upsampled map (1-D float32), computed straightforwardly."""
+    pred = official_scores(flat, rule)
+    thr = np.partition(pred, k)[k]  # == np.sort(pred)[k]
+    if rule == "lvs":
+        return (pred > thr) | (pred >= 1)  # pred > median -> 1, pred < 1 -> 0, then >= 0.5
+    return pred >= thr
+
+
+def _sort_by_map(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``values`` (float32) sorted by (row, value): one uint64 sort of (row << 32 | order-preserving bits)."""
+    bits = values.view(np.uint32)
+    key = np.where(bits >> 31 != 0, ~bits, bits | np.uint32(0x80000000)).astype(np.uint64)
+    key |= rows.astype(np.uint64) << np.uint64(32)
+    key.sort()
+    low = (key & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    return np.where(low >> 31 != 0, low & np.uint32(0x7FFFFFFF), ~low).view(np.float32)
+
+
+def _row_counts(mask: np.ndarray) -> np.ndarray:
+    """True values per row of a C-contiguous (n, P) bool array, int64.
+
+    Eight bools are summed at a time as the bytes of one uint64 (at most 255 words per partial
+    sum, so no byte carries into the next); per-row ``count_nonzero`` calls cost more.
+    """
+    n, p = mask.shape
+    words = p // 8
+    group = max((g for g in range(1, 256) if words % g == 0), default=1) if p % 8 == 0 else 0
+    if group < 16:
+        return np.array([np.count_nonzero(row) for row in mask], dtype=np.int64)
+    partial = mask.view(np.uint64).reshape(n, words // group, group).sum(axis=2, dtype=np.uint64)
+    return partial.view(np.uint8).reshape(n, -1).sum(axis=1, dtype=np.int64)
+
+
+def _mark(timings: dict[str, float] | None, stage: str, since: float) -> float:
+    """Add the seconds since ``since`` to ``timings[stage]`` (when timing); the new start."""
+    if timings is None:
+        return 0.0
+    now = time.perf_counter()
+    timings[stage] = timings.get(stage, 0.0) + now - since
+    return now
+
+
+def box_terms(
+    maps: np.ndarray, upsampling: str, rule: str, pixel_boxes: np.ndarray, box_counts: np.ndarray,
+    size: int = GT_SIZE, work: Workspace | None = None, timings: dict[str, float] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ciou, intersection, denominator) of raw heatmaps (n, h, w) against box GT, float64 (n,) each.
+
+    Exactly the official per-sample values (see the section comment): ``maps`` are upsampled with
+    ``upsampling`` (skipped when already ``size`` x ``size``: ``cv2.resize`` and
+    ``F.interpolate(align_corners=True)`` then return the same values), masked under ``rule``
+    and counted against the union of each sample's boxes (``pixel_boxes``, ``box_counts`` as in
+    `gt_maps_from_pixel_boxes`). ``timings``: seconds per stage are added to it (benchmarks).
+    """
+    import cv2
+
+    t = time.perf_counter() if timings is not None else 0.0
+    maps = np.ascontiguousarray(maps, dtype=np.float32)
+    n = maps.shape[0]
+    s, p = size, size * size
+    k = int(size * size / 2)
+    work = Workspace.ensure(work, n, size)
+    resize = False
+    if maps.shape[1:] == (s, s):
+        values = maps
+    elif upsampling == "cv2_linear":
+        values, resize = work.values[:n].reshape(n, s, s), True
+    else:
+        values = upsample(maps, upsampling, size, work)
+    flat = values.reshape(n, p)
+    t = _mark(timings, "upsample", t)
+
+    # 1. min, max and 8-bit bins of every map
+    bins = work.bins[:n]
+    low, high = np.zeros(n), np.zeros(n)
+    fast = np.zeros(n, dtype=bool)
+    for r in range(n):  # the float32 passes, one map at a time (cache-resident after its resize)
+        if resize:
+            cv2.resize(maps[r], (s, s), dst=values[r], interpolation=cv2.INTER_LINEAR)
+            t = _mark(timings, "upsample", t)
+        lo, hi, _, _ = cv2.minMaxLoc(values[r])
+        low[r], high[r] = lo, hi
+        alpha = 255.0 / (hi - lo) if lo < hi else 0.0
+        if 0 < alpha < 1e30 and max(-lo, hi) * alpha < BIN_GUARD:
+            cv2.convertScaleAbs(values[r], bins[r].reshape(s, s), alpha, -lo * alpha)
+            fast[r] = True
+        else:  # the straightforward path; bin 0 everywhere keeps the row out of the bin steps
+            bins[r] = 0
+        t = _mark(timings, "min, max, 8-bit bins", t)
+    low32, high32 = low.astype(np.float32), high.astype(np.float32)
+    rows = np.flatnonzero(fast)
+
+    # 2. the bin b of sorted position k: guessed from a sample, then moved until the counts below
+    # it (lt) and up to it (le) enclose k
+    sample = bins.reshape(n, s, s)[:, BIN_SAMPLE_STEP // 2 :: BIN_SAMPLE_STEP, BIN_SAMPLE_STEP // 2 :: BIN_SAMPLE_STEP]
+    sample = sample.astype(np.int32).reshape(n, -1)
+    middle = sample.shape[1] // 2
+    b = np.where(fast, np.partition(sample, middle, axis=1)[:, middle], 255).astype(np.int64)
+    below = np.less(bins, b[:, None].astype(np.uint8), out=work.mask2[:n])  # kept for the box counts
+    lt = _row_counts(below)  # pixels in bins below b
+    scratch = np.equal(bins, b[:, None].astype(np.uint8), out=work.mask[:n])
+    le = lt + _row_counts(scratch)  # pixels in bins up to b
+    moved = np.flatnonzero(fast & ((lt > k) | (le <= k)))  # the guess was a bin (or more) off
+    for r in moved.tolist():
+        row, eq = bins[r], scratch[r]
+        while not lt[r] <= k < le[r]:
+            up = lt[r] <= k
+            b[r] += 1 if up else -1
+            count = np.count_nonzero(np.equal(row, int(b[r]), out=eq))  # a Python int keeps uint8
+            lt[r], le[r] = (le[r], le[r] + count) if up else (lt[r] - count, lt[r])
+    sizes = np.where(fast, le - lt, 0)
+    where = np.flatnonzero(scratch)  # bin-b pixels, by map, then by pixel
+    owner = np.repeat(np.arange(n), sizes)
+    start = np.cumsum(sizes) - sizes
+    t = _mark(timings, "median bin, gather it", t)
+
+    # 3. sorted position k inside bin b, the scores of bin b, and the mask's lowest value thr
+    gathered = flat.reshape(-1)[where]
+    s_k = np.zeros(n, dtype=np.float32)
+    for r, a, c, kk in zip(rows.tolist(), start[rows].tolist(), sizes[rows].tolist(), (k - lt)[rows].tolist()):
+        s_k[r] = np.partition(gathered[a : a + c], kk)[kk]
+    f_k = np.zeros(n, dtype=np.float32)
+    f_k[rows] = _scores_from_min_max(s_k[rows], low32[rows], high32[rows], rule)
+    scores = _scores_from_min_max(gathered, low32[owner], high32[owner], rule)
+    lower = np.ones(n, dtype=bool) if rule == "ezvsl" else f_k >= 1  # mask {f >= f_k}, else {f > f_k}
+    outside = scores < f_k[owner] if lower.all() else scores <= f_k[owner]
+    if lower.any() and not lower.all():  # LVS maps whose median score is 1
+        outside = np.where(lower[owner], scores < f_k[owner], outside)
+    j = np.bincount(owner, weights=outside, minlength=n).astype(np.int64)  # bin-b pixels outside the mask
+    first = np.full(n, np.inf, dtype=np.float32)  # smallest bin-b value inside the mask
+    if len(rows):
+        first[rows] = np.minimum.reduceat(np.where(outside, np.float32(np.inf), gathered), start[rows])
+    thr = np.full(n, np.inf, dtype=np.float32)  # the mask is {v >= thr}
+    n_out = np.full(n, p, dtype=np.int64)  # pixels outside the mask
+    spill = fast & np.where(lower, (j == 0) & (lt > 0), (j == sizes) & (le < p))
+    in_bin = fast & ~spill & (j < sizes)  # thr is a bin-b value
+    thr[in_bin], n_out[in_bin] = first[in_bin], (lt + j)[in_bin]
+    # (LVS rows with no pixel above the median score keep the empty mask: thr inf, n_out p)
+    generic = ~fast
+    for r in np.flatnonzero(spill).tolist():
+        # the f-tie of the median reaches the edge of bin b: look at the nearest pixel beyond it
+        down = bool(lower[r])
+        side = cv2.compare(bins[r].reshape(s, s), int(b[r]), cv2.CMP_LT if down else cv2.CMP_GT)
+        lo, hi, _, _ = cv2.minMaxLoc(values[r], side)
+        edge = _scores_from_min_max(np.array([hi if down else lo], dtype=np.float32), low32[r], high32[r], rule)[0]
+        if down and edge < f_k[r]:
+            thr[r], n_out[r], in_bin[r] = first[r], lt[r], True
+        elif not down and edge > f_k[r]:
+            thr[r], n_out[r] = lo, le[r]
+        else:
+            generic[r] = True
+    t = _mark(timings, "select, scores, threshold", t)
+
+    # 4. counts against the GT map (the union of the boxes, as the official maps binarise it). With
+    # thr in bin b, the GT pixels inside the mask are the GT pixels not below bin b, less the
+    # gathered bin-b pixels in the GT below thr
+    counts = np.asarray(box_counts, dtype=np.int64)
+    boxes = np.asarray(pixel_boxes, dtype=np.int64)
+    x0, y0, x1, y1 = (np.where(counts > 0, boxes[:, 0, c], 0) for c in range(4))
+    area = (np.maximum(y1 - y0, 0) * np.maximum(x1 - x0, 0)).astype(np.float64)
+    pos = where - owner * p
+    py, px = np.divmod(pos, s)
+    missing = (gathered < thr[owner]) & (py >= y0[owner]) & (py < y1[owner]) & (px >= x0[owner]) & (px < x1[owner])
+    inter = area - np.bincount(owner, weights=missing, minlength=n)
+    selected = (p - n_out).astype(np.float64)
+    grid = below.reshape(n, s, s)
+    for r in moved.tolist():  # `below` is for the guessed bin there
+        np.less(bins[r], int(b[r]), out=below[r])
+    simple = in_bin & (counts <= 1)
+    for r, ya, yb, xa, xb in zip(*(a[simple].tolist() for a in (np.arange(n), y0, y1, x0, x1))):
+        inter[r] -= np.count_nonzero(grid[r, ya:yb, xa:xb])
+    gt = np.zeros((s, s), dtype=bool)
+    for r in np.flatnonzero(~simple).tolist():
+        if counts[r] > 1:
+            gt[:] = False
+            for xa, ya, xb, yb in boxes[r, : counts[r]].tolist():
+                gt[ya:yb, xa:xb] = True
+            area[r] = np.count_nonzero(gt)
+            if in_bin[r]:
+                seg = slice(start[r], start[r] + sizes[r])
+                inter[r] = area[r] - np.count_nonzero(grid[r] & gt) - np.count_nonzero(
+                    gt.reshape(-1)[pos[seg]] & (gathered[seg] < thr[r]))
+                continue
+        if generic[r]:
+            mask = _official_mask(flat[r], rule, k).reshape(s, s)
+            selected[r] = np.count_nonzero(mask)
+        else:
+            mask = values[r] >= thr[r]
+        inter[r] = np.count_nonzero(mask & gt) if counts[r] > 1 else np.count_nonzero(mask[y0[r] : y1[r], x0[r] : x1[r]])
+    den = area + selected - inter
     with np.errstate(invalid="ignore", divide="ignore"):
         ciou = inter / den
+    _mark(timings, "GT counts", t)
     return ciou, inter, den
 
 
@@ -591,12 +835,7 @@ def localization_ciou(
     for start in range(0, n, chunk_size):
         part = slice(start, min(start + chunk_size, n))
         if isinstance(gt, tuple):
-            values = upsample(heatmaps[part], upsampling, size, work)
-            m = len(values)
-            pred = normalized_maps(values, rule, work)
-            thr, selected = mask_threshold(pred, rule, work)
-            parts.append(ciou_terms_boxes_scores(pred.reshape(m, size, size), thr, selected, rule,
-                                                 gt[0][part], gt[1][part]))
+            parts.append(box_terms(heatmaps[part], upsampling, rule, gt[0][part], gt[1][part], size, work))
         else:
             infer = infer_masks(heatmaps[part], upsampling, rule, size, work)
             parts.append(ciou_terms(infer, gt[part]))

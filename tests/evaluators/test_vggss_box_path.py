@@ -1,0 +1,172 @@
+"""VGG-SS box path (`avu.metrics.vggss.box_terms`) against a straightforward per-sample computation.
+
+The reference here is written out independently of the kernels: per sample, the official
+upsampling call (``cv2.resize`` for ``lvs``, ``F.interpolate`` for ``ezvsl``), the official
+scores (``normalize_img``, ``1 - normalize_img(-h)``), the official median ``np.sort(pred)[25088]``
+(the sorted position both repositories read; not ``np.median``, which would average the two
+middle values), the official mask and the counts against the GT map built box by box. The fast
+path must give every sample's intersection, union and cIoU exactly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from avu.data.annotations.vggss import load_references
+from avu.metrics import vggss as kernels
+
+pytestmark = pytest.mark.vggss
+
+SIZE = 224
+MEDIAN = int(SIZE * SIZE / 2)
+PROTOCOLS = {"lvs": "cv2_linear", "ezvsl": "bilinear_align_corners"}
+EMPTY_GT_ID = "MKC9LvRivTM_000030"
+
+
+@pytest.fixture(scope="module")
+def refs(golden_datasets_dir: Path):
+    return load_references(golden_datasets_dir / "vggss")
+
+
+def upsampled(heatmap: np.ndarray, protocol: str) -> np.ndarray:
+    if protocol == "lvs":
+        return cv2.resize(heatmap, (SIZE, SIZE), interpolation=cv2.INTER_LINEAR)
+    with torch.no_grad():
+        up = F.interpolate(torch.from_numpy(heatmap)[None, None], size=(SIZE, SIZE), mode="bilinear", align_corners=True)
+    return up.numpy()[0, 0]
+
+
+def normalize_img(value: np.ndarray) -> np.ndarray:
+    vmin, vmax = value.min(), value.max()
+    if not (vmax - vmin) == 0:
+        value = (value - vmin) / (vmax - vmin)
+    return value
+
+
+def straightforward(heatmap: np.ndarray, protocol: str, boxes: np.ndarray) -> tuple[float, float, float]:
+    """(ciou, intersection, union) of one sample, the plain way."""
+    up = upsampled(heatmap, protocol)
+    pred = 1 - normalize_img(-up) if protocol == "lvs" else normalize_img(up)
+    thr = np.sort(pred.flatten())[MEDIAN]
+    mask = (pred > thr) | (pred >= 1) if protocol == "lvs" else pred >= thr
+    gt = np.zeros((SIZE, SIZE), dtype=bool)
+    for xmin, ymin, xmax, ymax in boxes:
+        gt[ymin:ymax, xmin:xmax] = True
+    inter = float(np.count_nonzero(mask & gt))
+    union = float(np.count_nonzero(gt) + np.count_nonzero(mask & ~gt))
+    return (inter / union if union else float("nan")), inter, union
+
+
+def family(name: str, rng: np.random.Generator, n: int, side: int) -> np.ndarray:
+    shape = (n, side, side)
+    if name == "random":
+        return rng.standard_normal(shape, dtype=np.float32)
+    if name == "quantised":  # four levels: many exact ties at the median after upsampling
+        return (rng.integers(0, 4, shape) * np.float32(0.1)).astype(np.float32)
+    if name == "levels255":  # 8-bit heatmaps saved as k / 255
+        return (rng.integers(0, 256, shape) / np.float32(255)).astype(np.float32)
+    if name == "constant":
+        values = np.array([0.3, -0.2, 0.0, -1e-9, 1e-9, 7.5, -1e-3, 2.0**-20, -123.25, 1.0, -0.0, 4e-39])
+        return np.broadcast_to(values[np.arange(n) % len(values), None, None], shape).astype(np.float32)
+    if name == "tied_max":  # most pixels tie at the maximum: the LVS median score is 1
+        return np.minimum(rng.standard_normal(shape, dtype=np.float32), np.float32(-1.5))
+    if name == "tied_min":
+        return np.maximum(rng.standard_normal(shape, dtype=np.float32), np.float32(0.8))
+    if name == "offset":  # |v| / span near and above the 8-bit binning guard
+        offsets = np.float32(10.0) ** rng.integers(0, 8, (n, 1, 1)).astype(np.float32)
+        return (rng.standard_normal(shape, dtype=np.float32) + offsets).astype(np.float32)
+    if name == "tiny":  # spans of 1e-30 and subnormal values
+        scale = np.where(np.arange(n) % 2, np.float32(1e-30), np.float32(1e-38))[:, None, None]
+        return (rng.standard_normal(shape, dtype=np.float32) * scale).astype(np.float32)
+    if name == "skewed":
+        return np.exp(np.float32(3) * rng.standard_normal(shape, dtype=np.float32)).astype(np.float32)
+    if name == "signed_zero":
+        maps = np.where(rng.random(shape) < 0.5, np.float32(-0.0), np.float32(0.0)).astype(np.float32)
+        maps[:, 0, 0] = np.float32(1.0)
+        return maps
+    raise ValueError(name)
+
+
+FAMILIES = ["random", "quantised", "levels255", "constant", "tied_max", "tied_min", "offset", "tiny", "skewed",
+            "signed_zero"]
+
+
+def check_family(refs, protocol: str, maps: np.ndarray, seed: int, chunk_size: int = 5) -> None:
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(len(refs), size=len(maps), replace=False)
+    rows[0] = refs.index(EMPTY_GT_ID)
+    multi = np.flatnonzero(refs.box_counts > 1)
+    rows[1:4] = multi[rng.choice(len(multi), 3, replace=False)]  # union of several boxes
+    ciou, inter, union = kernels.localization_ciou(
+        maps, (refs.pixel_boxes[rows], refs.box_counts[rows]), PROTOCOLS[protocol], protocol, chunk_size=chunk_size)
+    want = np.array([straightforward(m, protocol, refs.pixel_boxes[r][: refs.box_counts[r]]) for m, r in zip(maps, rows)])
+    assert np.array_equal(inter, want[:, 1])
+    assert np.array_equal(union, want[:, 2])
+    assert np.array_equal(ciou, want[:, 0], equal_nan=True)
+
+
+@pytest.mark.parametrize("protocol", sorted(PROTOCOLS))
+@pytest.mark.parametrize("side", [7, 14, 224])
+@pytest.mark.parametrize("name", FAMILIES)
+def test_per_sample_counts_equal_the_straightforward_chain(refs, protocol: str, side: int, name: str) -> None:
+    seed = FAMILIES.index(name) * 1000 + side * 10 + len(protocol)
+    maps = family(name, np.random.default_rng(seed), 12, side)
+    check_family(refs, protocol, maps, seed)
+
+
+@pytest.mark.parametrize("protocol", sorted(PROTOCOLS))
+def test_odd_shapes_and_chunkings(refs, protocol: str) -> None:
+    rng = np.random.default_rng(3)
+    for shape, chunk in (((5, 9), 1), ((31, 2), 4), ((2, 2), 7), ((224, 100), 3), ((13, 17), 32)):
+        maps = rng.standard_normal((9, *shape), dtype=np.float32)
+        maps[2] = np.round(maps[2])
+        maps[5] = maps[5, :1]  # rows that repeat: ties along one axis
+        check_family(refs, protocol, maps, 17 + shape[0], chunk_size=chunk)
+
+
+def tie_across_bin_edge(protocol: str, lo: float, hi: float) -> tuple[np.float32, np.float32]:
+    """Two neighbouring float32 values in different 8-bit bins of a [lo, hi] map with equal official scores.
+
+    Scores merge neighbouring values where the float32 spacing of ``max - v`` (LVS) or ``v - min``
+    (EZ-VSL) is coarser than that of v. With the median on such a tie, the tie reaches past the
+    median's bin, and the path must find that out and take the straightforward way.
+    """
+    alpha = 255.0 / (hi - lo)
+    low, high = np.float32(lo), np.float32(hi)
+    for j in range(255):
+        edge = np.float32((j + 0.5) / alpha + lo)
+        candidates = (edge + np.arange(-2048, 2048, dtype=np.float32) * np.spacing(edge)).astype(np.float32)
+        bins = cv2.convertScaleAbs(candidates[None], alpha=alpha, beta=-lo * alpha)[0]
+        span = high - low
+        score = np.float32(1) - (high - candidates) / span if protocol == "lvs" else (candidates - low) / span
+        for i in np.flatnonzero((bins[:-1] != bins[1:]) & (score[:-1] == score[1:])):
+            if candidates[i] < candidates[i + 1]:
+                return candidates[i], candidates[i + 1]
+    raise AssertionError("no tie across a bin edge found")
+
+
+@pytest.mark.parametrize("protocol", sorted(PROTOCOLS))
+def test_median_tie_across_a_bin_edge(refs, protocol: str) -> None:
+    lo, hi = (0.0, 1.0) if protocol == "lvs" else (-1.0, 1.0)
+    a, b = tie_across_bin_edge(protocol, lo, hi)
+    share_a = np.array([0.3, 0.45, 0.55, 0.7, 0.5, 0.5])[:, None, None]  # the median on either value
+    maps = np.where(np.random.default_rng(9).random((6, SIZE, SIZE)) < share_a, a, b).astype(np.float32)
+    maps[:, 0, 0], maps[:, -1, -1] = lo, hi
+    maps[4, :100] = np.float32(hi)
+    check_family(refs, protocol, maps, 9)
+
+
+@pytest.mark.parametrize("protocol", sorted(PROTOCOLS))
+def test_upsampling_is_skipped_only_where_it_copies(protocol: str) -> None:
+    """At 224x224 both official upsamplings return the input bit for bit (so the path reads it directly)."""
+    maps = np.random.default_rng(2).standard_normal((3, SIZE, SIZE), dtype=np.float32)
+    maps[0, :4, :4] = -0.0
+    maps[1, :2, :2] = np.float32(1e-42)  # subnormal
+    for m in maps:
+        assert np.array_equal(upsampled(m, protocol).view(np.uint32), m.view(np.uint32))
