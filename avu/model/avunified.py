@@ -444,7 +444,7 @@ class AVUnified(nn.Module):
             return boxes.astype(np.float32)
         return (boxes + 0.5 * attention).astype(np.float32)
 
-    def _avss_presence(self, decoded: list[dict[str, Any]], enc: Encoded, logits: torch.Tensor) -> np.ndarray | None:
+    def _avss_presence(self, decoded: list[dict[str, Any]], enc: Encoded) -> np.ndarray | None:
         """(B, T, K) classes allowed in each frame (index 0 = background), or None: every class
         the mask head's own per-pixel argmax names (``model.decode.avss_classes``)."""
         source = self.decode_cfg.get("avss_classes", "tokens")
@@ -467,7 +467,7 @@ class AVUnified(nn.Module):
         the frame's allowed classes. Factored form: the sounding pixels (``<sounding>`` score
         above ``<background>``) take the argmax of the allowed classes, the rest is background."""
         b, t = logits.shape[:2]
-        present = self._avss_presence(decoded, enc, logits) if "avss" in self._gated() else None
+        present = self._avss_presence(decoded, enc) if "avss" in self._gated() else None
         if self._avss_factored():
             binary = logits[:, :, 1] - logits[:, :, 0]
             sounding = F.interpolate(binary, size=(MASK_SIZE, MASK_SIZE), mode="bilinear", align_corners=False) > 0

@@ -168,3 +168,24 @@ def test_gloo_processes_train_and_evaluate_like_one(smoke_run, tiny_root, tmp_pa
     single = json.loads((run_dir / "results.json").read_text())
     assert single["run"]["world_size"] == 1
     assert _metrics(single) == _metrics(many)
+
+
+def test_weight_average_warms_up_and_copies_counters():
+    """ema_decay 0: no average; otherwise the average tracks a short run (warm-up) instead of
+    staying near the initial weights, and integer buffers are copied, not averaged."""
+    import torch
+
+    from avu.train.loop import build_weight_average
+
+    model = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+    assert build_weight_average(model, 0.0) is None
+    average = build_weight_average(model, 0.998)
+    start = model[0].weight.detach().clone()
+    for _ in range(50):
+        with torch.no_grad():
+            model[0].weight.add_(1.0)
+        model(torch.randn(4, 3))
+        average.update_parameters(model)
+    moved = float((average.module[0].weight.detach() - start).mean())
+    assert 40 < moved < 50  # a plain 0.998 average would have moved about 5 of the 50
+    assert int(average.module[1].num_batches_tracked) == int(model[1].num_batches_tracked) == 50
