@@ -28,6 +28,17 @@ def _require(path: Path) -> Path:
     return path
 
 
+# CI's python has pytest-benchmark installed: a test parametrized by an argument named `benchmark`
+# collides with that plugin's fixture and stops the whole run with an INTERNALERROR. Refuse the name
+# at collection, plugin present or not, so the clash cannot hide behind a clean environment.
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "benchmark" in callspec.params:
+            raise pytest.UsageError(f"{item.nodeid}: the argument name 'benchmark' is pytest-benchmark's fixture; "
+                                    "call it benchmark_id")
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     return _require(SHARED)

@@ -234,11 +234,11 @@ PARAMS = [pytest.param(kind, b, id=f"{b}-{kind.__name__}", marks=getattr(pytest.
           for kind, benches in KINDS.items() for b in benches]
 
 
-@pytest.mark.parametrize("kind, benchmark", PARAMS)
-def test_hostile_prediction_file(kind: Case, benchmark: str, refs, tiny_suite: Path, tmp_path: Path) -> None:
-    extra, path, expected = kind(Ctx(benchmark, refs[benchmark], tmp_path))
+@pytest.mark.parametrize("kind, benchmark_id", PARAMS)
+def test_hostile_prediction_file(kind: Case, benchmark_id: str, refs, tiny_suite: Path, tmp_path: Path) -> None:
+    extra, path, expected = kind(Ctx(benchmark_id, refs[benchmark_id], tmp_path))
     out = tmp_path / "out" / "result.json"
-    run = run_cli("evaluate", "--benchmark", benchmark, "--predictions", path, "--data-root", tiny_suite,
+    run = run_cli("evaluate", "--benchmark", benchmark_id, "--predictions", path, "--data-root", tiny_suite,
                   "--output", out, *extra)
     assert run.code == 2, (run.code, run.err)
     line = run.err.strip()
@@ -249,26 +249,26 @@ def test_hostile_prediction_file(kind: Case, benchmark: str, refs, tiny_suite: P
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("benchmark", [pytest.param(b, marks=getattr(pytest.mark, b)) for b in BENCHMARK_IDS])
-def test_the_same_files_without_the_defect_score(benchmark: str, refs, tiny_suite: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("benchmark_id", [pytest.param(b, marks=getattr(pytest.mark, b)) for b in BENCHMARK_IDS])
+def test_the_same_files_without_the_defect_score(benchmark_id: str, refs, tiny_suite: Path, tmp_path: Path) -> None:
     """The hostile cases start from these files, so only the planted defect can fail them."""
-    r = refs[benchmark]
-    for path in (P.write_json(tmp_path / "p.json", P.envelope(benchmark, r)),
-                 P.write_npz(tmp_path / "p.npz", **P.npz_arrays(benchmark, r))):
+    r = refs[benchmark_id]
+    for path in (P.write_json(tmp_path / "p.json", P.envelope(benchmark_id, r)),
+                 P.write_npz(tmp_path / "p.npz", **P.npz_arrays(benchmark_id, r))):
         out = tmp_path / f"{path.suffix[1:]}.result.json"
-        run = run_cli("evaluate", "--benchmark", benchmark, "--predictions", path, "--data-root", tiny_suite,
+        run = run_cli("evaluate", "--benchmark", benchmark_id, "--predictions", path, "--data-root", tiny_suite,
                       "--output", out)
         assert run.code == 0 and out.is_file(), run.err
 
 
-@pytest.mark.parametrize("benchmark", [pytest.param(b, marks=getattr(pytest.mark, b)) for b in BENCHMARK_IDS])
+@pytest.mark.parametrize("benchmark_id", [pytest.param(b, marks=getattr(pytest.mark, b)) for b in BENCHMARK_IDS])
 @pytest.mark.parametrize("argv, expected", [
     ([], "avu evaluate: error: the following arguments are required: --predictions"),
     (["--predictions", "p.json", "--bogus"], "avu evaluate: error: unrecognized arguments: --bogus"),
     (["--predictions", "p.json", "--split"], "avu evaluate: error: argument --split: expected one argument"),
 ], ids=["missing_required", "unknown_option", "missing_value"])
-def test_usage_errors_are_one_line(benchmark: str, argv: list[str], expected: str, tiny_suite: Path) -> None:
-    run = run_cli("evaluate", "--benchmark", benchmark, "--data-root", tiny_suite, *argv)
+def test_usage_errors_are_one_line(benchmark_id: str, argv: list[str], expected: str, tiny_suite: Path) -> None:
+    run = run_cli("evaluate", "--benchmark", benchmark_id, "--data-root", tiny_suite, *argv)
     assert run.code == 2 and run.err == expected + "\n", run.err
     assert "usage:" not in run.err and not run.out
 

@@ -61,17 +61,17 @@ CASES: dict[str, Callable[[Path, Path, Path, Path], Path]] = {
 
 @pytest.mark.parametrize("how", ["--annotations", "--data-root"])
 @pytest.mark.parametrize("case", sorted(CASES))
-@pytest.mark.parametrize("benchmark", [pytest.param(b, marks=getattr(pytest.mark, b)) for b in BENCHMARK_IDS])
-def test_output_on_an_input_is_refused(benchmark: str, case: str, how: str, suite: Path, refs, tmp_path: Path) -> None:
-    references = refs[benchmark]
-    folder = dataset_dir(suite, benchmark)
-    pred = P.write_npz(tmp_path / "pred.npz", **P.npz_arrays(benchmark, references))
+@pytest.mark.parametrize("benchmark_id", [pytest.param(b, marks=getattr(pytest.mark, b)) for b in BENCHMARK_IDS])
+def test_output_on_an_input_is_refused(benchmark_id: str, case: str, how: str, suite: Path, refs, tmp_path: Path) -> None:
+    references = refs[benchmark_id]
+    folder = dataset_dir(suite, benchmark_id)
+    pred = P.write_npz(tmp_path / "pred.npz", **P.npz_arrays(benchmark_id, references))
     ann = annotation_file(references)
     before = {pred: sha256(pred), ann: sha256(ann)}
     files_before = listing(folder)
     out = CASES[case](pred, ann, folder, tmp_path)
     where = ["--annotations", folder] if how == "--annotations" else ["--data-root", suite]
-    run = run_cli("evaluate", "--benchmark", benchmark, "--predictions", pred, *where, "--output", out)
+    run = run_cli("evaluate", "--benchmark", benchmark_id, "--predictions", pred, *where, "--output", out)
     assert run.code == 2, (run.code, run.out, run.err)
     line = run.err.strip()
     assert len(run.err.splitlines()) == 1 and line.startswith(f"avu: error: {out}: --output: "), run.err
@@ -81,20 +81,20 @@ def test_output_on_an_input_is_refused(benchmark: str, case: str, how: str, suit
     assert not list(tmp_path.glob(".*"))
 
 
-@pytest.mark.parametrize("benchmark", [pytest.param(b, marks=getattr(pytest.mark, b)) for b in MASKS])
-def test_output_inside_a_png_prediction_folder_is_refused(benchmark: str, suite: Path, refs, tmp_path: Path) -> None:
-    references = refs[benchmark]
+@pytest.mark.parametrize("benchmark_id", [pytest.param(b, marks=getattr(pytest.mark, b)) for b in MASKS])
+def test_output_inside_a_png_prediction_folder_is_refused(benchmark_id: str, suite: Path, refs, tmp_path: Path) -> None:
+    references = refs[benchmark_id]
     pngs = tmp_path / "pngs"
-    for sid, frames in zip(references.ids, P.npz_arrays(benchmark, references)[P.NPZ_KEY[benchmark]]):
+    for sid, frames in zip(references.ids, P.npz_arrays(benchmark_id, references)[P.NPZ_KEY[benchmark_id]]):
         (pngs / sid).mkdir(parents=True)
         for k, frame in enumerate(frames):
             Image.fromarray(frame.astype(np.uint8)).save(pngs / sid / f"{k}.png")
     before = listing(pngs)
     out = pngs / "result.json"
-    run = run_cli("evaluate", "--benchmark", benchmark, "--predictions", pngs, "--data-root", suite, "--output", out)
+    run = run_cli("evaluate", "--benchmark", benchmark_id, "--predictions", pngs, "--data-root", suite, "--output", out)
     assert run.code == 2 and "lies inside the input folder" in run.err and len(run.err.splitlines()) == 1, run.err
     assert listing(pngs) == before
-    ok = run_cli("evaluate", "--benchmark", benchmark, "--predictions", pngs, "--data-root", suite,
+    ok = run_cli("evaluate", "--benchmark", benchmark_id, "--predictions", pngs, "--data-root", suite,
                  "--output", tmp_path / "result.json")
     assert ok.code == 0, ok.err  # the same folder scores with the output beside it
 
