@@ -23,7 +23,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", required=True, type=Path, help="a run's checkpoints/last.pt (or the run folder)")
     p.add_argument("--out", required=True, type=Path, help="folder for predictions/ and predict.json")
     p.add_argument("--data-root", type=Path, help="data root (default: the run's data.root)")
-    p.add_argument("--split", help="split to predict (default: the run's data.eval_split, else test)")
+    p.add_argument("--split", help="split to predict (default: the run's data.eval_split)")
     p.add_argument("--benchmark", action="append", help="a benchmark of the run (repeatable; default: all of them)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     p.add_argument("--batch-size", type=int, help="prediction batch size (default: the run's train.eval_batch_size)")
@@ -46,7 +46,15 @@ def recorded_config(path: Path, state: dict[str, Any]) -> dict[str, Any]:
         raise AvuInputError(path, "config", "not an avu training checkpoint (no recorded config or model)")
     if config_identity(cfg) != state.get("identity"):
         raise AvuInputError(path, "identity", "the recorded config does not match the checkpoint's identity")
-    return copy.deepcopy(cfg)
+    cfg = copy.deepcopy(cfg)
+    # decoding settings act at inference only (outside the identity): one newer than the
+    # checkpoint (model.decode.avss_classes) takes its default
+    from omegaconf import OmegaConf
+
+    from avu.conf import compose
+
+    cfg["model"]["decode"] = {**OmegaConf.to_container(compose().model.decode), **cfg["model"]["decode"]}
+    return cfg
 
 
 def predict(args: argparse.Namespace) -> dict[str, Any]:
@@ -69,7 +77,7 @@ def predict(args: argparse.Namespace) -> dict[str, Any]:
     # predictions/ and predict.json land in --out: never among the data, checked before the model runs
     fileio.check_output_dir(args.out, inputs=[path], input_dirs=[root], option="--out")
     cfg["data"]["root"] = str(root)
-    cfg["data"]["eval_split"] = args.split or cfg["data"].get("eval_split", "test")
+    cfg["data"]["eval_split"] = args.split or cfg["data"]["eval_split"]
     cfg["train"].update(evaluate=True, write_predictions=True)
     if args.batch_size:
         cfg["train"]["eval_batch_size"] = args.batch_size

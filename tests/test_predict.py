@@ -16,14 +16,11 @@ from tests.train.suite import tiny_suite_root
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """A smoke run of joint training on the tiny suite: (data root, run folder, its results document)."""
-    from hydra import compose, initialize_config_module
-
+    from avu.conf import compose
     from avu.train.loop import run
 
     root, runs = tiny_suite_root(), tmp_path_factory.mktemp("runs")
-    with initialize_config_module(config_module="avu.conf", version_base="1.3"):
-        cfg = compose("config", overrides=["data=tiny", "train=smoke", "train.threads=2", f"data.root={root}",
-                                           f"paths.runs={runs}"])
+    cfg = compose(["data=tiny", "train=smoke", "train.threads=2", f"data.root={root}", f"paths.runs={runs}"])
     run_dir = runs / "joint" / "seed0"
     return root, run_dir, run(cfg, run_dir)
 

@@ -80,12 +80,12 @@ class AudioFeatureProjector(nn.Module):
 
 def build_audio(cfg: Mapping[str, Any], d_model: int) -> tuple[nn.Module, LogMel | None]:
     """The audio encoder and, for raw input, its log-mel front end."""
-    kind = cfg.get("kind", "cnn")
+    kind = cfg["kind"]
     if kind == "features":
         return AudioFeatureProjector(int(cfg["feature_dim"]), d_model), None
     if kind != "cnn":
         raise ValueError(f"model.audio.kind must be cnn|features, got {kind!r}")
-    mel = cfg.get("mel", {})
-    front = LogMel(sample_rate=int(mel.get("sample_rate", 16000)), n_fft=int(mel.get("n_fft", 512)),
-                   hop=int(mel.get("hop", 160)), n_mels=int(mel.get("n_mels", 64)))
-    return AudioCNN(d_model, tuple(cfg.get("channels", (32, 64, 128))), cfg.get("norm", "bn")), front
+    mel = cfg["mel"]
+    front = LogMel(sample_rate=int(mel["sample_rate"]), n_fft=int(mel["n_fft"]), hop=int(mel["hop"]),
+                   n_mels=int(mel["n_mels"]))
+    return AudioCNN(d_model, tuple(cfg["channels"]), cfg["norm"]), front

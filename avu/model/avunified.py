@@ -61,37 +61,28 @@ class Encoded:
     skip: torch.Tensor | None    # (B*T, C, H', W')
 
 
-def _get(cfg: Mapping[str, Any] | None, key: str, default: Any) -> Any:
-    if cfg is None:
-        return default
-    value = cfg.get(key, default) if hasattr(cfg, "get") else getattr(cfg, key, default)
-    return default if value is None else value
-
-
 def model_geometry(cfg: Mapping[str, Any]) -> dict[str, Any]:
     """Input frame size, patch grid side and mask-head output side of a model configuration."""
-    vcfg = cfg["visual"]
-    kind = _get(vcfg, "kind", "cnn")
-    size = int(_get(vcfg, "input_size", 64))
-    up = int(_get(_get(cfg, "mask_head", {}), "upsample", 2))
+    vcfg, acfg = cfg["visual"], cfg["audio"]
+    kind = vcfg["kind"]
+    size = int(vcfg["input_size"])
+    up = int(cfg["mask_head"]["upsample"])
     if kind == "cnn":
-        n = len(tuple(_get(vcfg, "channels", (32, 64))))
-        stem = int(_get(vcfg, "stem", 4))
+        n = len(vcfg["channels"])
+        stem = int(vcfg["stem"])
         grid = size // (stem * 2 ** (n - 1))
         mask = size // (stem * 2 ** max(n - 2, 0))
-    elif kind == "torchvision" and str(_get(vcfg, "backbone", "resnet18")).startswith("vit"):
+    elif kind == "torchvision" and str(vcfg["backbone"]).startswith("vit"):
         grid = size // 16
         mask = grid * up
     elif kind == "torchvision":
         grid, mask = -(-size // 32), -(-size // 8)
     else:
-        grid = int(_get(vcfg, "grid", 1))
+        grid = int(vcfg["grid"])
         mask = grid * up
-    mel = dict(_get(cfg["audio"], "mel", {}) or {})
-    return {"frame": size, "grid": grid, "mask": mask, "mel": mel,
-            "audio_kind": _get(cfg["audio"], "kind", "cnn"), "visual_kind": kind,
-            "audio_feature_dim": int(_get(cfg["audio"], "feature_dim", 128)),
-            "visual_feature_dim": int(_get(vcfg, "feature_dim", 512))}
+    return {"frame": size, "grid": grid, "mask": mask, "mel": dict(acfg["mel"]),
+            "audio_kind": acfg["kind"], "visual_kind": kind, "audio_feature_dim": int(acfg["feature_dim"]),
+            "visual_feature_dim": int(vcfg["feature_dim"])}
 
 
 class AVUnified(nn.Module):
@@ -101,9 +92,9 @@ class AVUnified(nn.Module):
         self.codec = codec
         d = int(cfg["d_model"])
         heads = int(cfg["heads"])
-        dropout = float(_get(cfg, "dropout", 0.0))
+        dropout = float(cfg["dropout"])
         self.d_model = d
-        self.modalities = tuple(_get(cfg, "modalities", ("audio", "visual")))
+        self.modalities = tuple(cfg["modalities"])
         self.use_audio = "audio" in self.modalities
         self.use_visual = "visual" in self.modalities
         if not (self.use_audio or self.use_visual):
@@ -120,24 +111,22 @@ class AVUnified(nn.Module):
 
         scfg, tcfg, pcfg, dcfg = cfg["spatial"], cfg["temporal"], cfg["prompt"], cfg["decoder"]
         self.spatial = AudioGuidedSpatial(
-            d, int(_get(scfg, "heads", heads)), guided=bool(_get(scfg, "enabled", True)) and self.use_audio,
-            key_dim=int(_get(scfg, "key_dim", 16)),
+            d, int(scfg["heads"]), guided=bool(scfg["enabled"]) and self.use_audio, key_dim=int(scfg["key_dim"]),
         )
         #: gradient from the spatial module (guidance map, mask head) into the audio encoder
-        self.audio_grad_to_spatial = float(_get(scfg, "audio_grad", 0.0))
+        self.audio_grad_to_spatial = float(scfg["audio_grad"])
         self.temporal = MultiScaleTemporal(
-            d, heads, tuple(_get(tcfg, "scales", (1, 2, 4))), int(_get(tcfg, "depth", 1)),
-            dropout=dropout, enabled=bool(_get(tcfg, "enabled", True)),
+            d, heads, tuple(tcfg["scales"]), int(tcfg["depth"]), dropout=dropout, enabled=bool(tcfg["enabled"]),
         )
-        self.prompts_enabled = bool(_get(pcfg, "enabled", True))
-        self.prompt_texts = dict(_get(pcfg, "texts", {}) or {})
-        self.buckets = int(_get(pcfg, "buckets", 2048))
-        self.max_words = int(_get(pcfg, "max_words", 48))
-        self.prompt = PromptEncoder(self.buckets, d, heads, int(_get(pcfg, "depth", 1)), self.max_words)
-        memcfg = _get(cfg, "memory", {}) or {}
+        self.prompts_enabled = bool(pcfg["enabled"])
+        self.prompt_texts = dict(pcfg["texts"])
+        self.buckets = int(pcfg["buckets"])
+        self.max_words = int(pcfg["max_words"])
+        self.prompt = PromptEncoder(self.buckets, d, heads, int(pcfg["depth"]), self.max_words)
+        memcfg = cfg["memory"]
         #: side of the time-averaged patch grid added to the memory (0: none)
-        self.patch_grid = int(_get(memcfg, "patch_grid", 0))
-        self.fusion = nn.ModuleList([Block(d, heads, dropout=dropout) for _ in range(int(_get(memcfg, "depth", 0)))])
+        self.patch_grid = int(memcfg["patch_grid"])
+        self.fusion = nn.ModuleList([Block(d, heads, dropout=dropout) for _ in range(int(memcfg["depth"]))])
         self.time = nn.Parameter(torch.zeros(max(FRAMES.values()), d))
         self.kind = nn.Parameter(torch.zeros(4, d))  # audio, visual, location, patch memory tokens
         self.patch_pos = nn.Parameter(torch.zeros(max(self.patch_grid, 1) ** 2, d))
@@ -146,20 +135,18 @@ class AVUnified(nn.Module):
         nn.init.normal_(self.kind, std=0.02)
         self.memory_norm = nn.LayerNorm(d)
         self.decoder = TokenDecoder(
-            len(codec), d, heads, int(_get(dcfg, "depth", 2)), int(_get(dcfg, "max_len", 64)),
-            dropout=dropout, pad_to=int(_get(dcfg, "vocab_pad_to", 1)),
-            shared_groups=world_token_groups(codec) if bool(_get(dcfg, "share_world_classes", False)) else None,
+            len(codec), d, heads, int(dcfg["depth"]), int(dcfg["max_len"]), dropout=dropout,
+            pad_to=int(dcfg["vocab_pad_to"]),
+            shared_groups=world_token_groups(codec) if bool(dcfg["share_world_classes"]) else None,
         )
-        mcfg = _get(cfg, "mask_head", {})
         geo = self.geometry()
         skip_channels = self.visual_encoder.skip_channels if self.visual_encoder is not None else 0
-        self.mask_head = MaskHead(d, skip_channels, int(_get(mcfg, "dim", 64)),
-                                  norm=_get(vcfg, "norm", "bn"))
+        self.mask_head = MaskHead(d, skip_channels, int(cfg["mask_head"]["dim"]), norm=vcfg["norm"])
         self.mask_size = geo["mask"]
         self.parsing = ParsingHead(d, len(codec.classes.llp))
         self.segment_head = nn.Sequential(nn.LayerNorm(2 * d), nn.Linear(2 * d, d))
-        self.loss_cfg = dict(_get(cfg, "loss", {}) or {})
-        self.decode_cfg = dict(_get(cfg, "decode", {}) or {})
+        self.loss_cfg = dict(cfg["loss"])
+        self.decode_cfg = dict(cfg["decode"])
         self._grammars: dict[str, Grammar] = {}
         self._vocab_masks: dict[tuple, torch.Tensor] = {}
 
@@ -257,7 +244,7 @@ class AVUnified(nn.Module):
         return self.mask_head(pixels, emb, t)
 
     def _avss_factored(self) -> bool:
-        form = self.loss_cfg.get("avss_mask", "softmax")
+        form = self.loss_cfg["avss_mask"]
         if form not in ("softmax", "factored"):
             raise ValueError(f"model.loss.avss_mask must be softmax|factored, got {form!r}")
         return form == "factored"
@@ -287,35 +274,35 @@ class AVUnified(nn.Module):
         tokens = batch["tokens"].clone()
         tokens[:, 0] = self.first_token(task)
         logits = self.decoder(tokens[:, :-1], enc.memory, enc.memory_padding)
-        if lc.get("restrict_vocabulary", True):  # softmax over the task's own tokens only
+        if lc["restrict_vocabulary"]:  # softmax over the task's own tokens only
             logits = logits.masked_fill(~self._task_vocabulary(task, logits.shape[-1], logits.device), float("-inf"))
         target = tokens[:, 1:]
         token_loss = F.cross_entropy(
             logits.float().reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=self.codec.pad,
-            label_smoothing=float(lc.get("label_smoothing", 0.0)), reduction="sum",
+            label_smoothing=float(lc["label_smoothing"]), reduction="sum",
         ) / (target != self.codec.pad).sum().clamp_min(1)  # 0 (not NaN) when no sample has tokens
         parts = {"tokens": token_loss}
-        total = float(lc.get("tokens", 1.0)) * token_loss
-        if task == "llp" and float(lc.get("parsing", 1.0)) > 0:
+        total = float(lc["tokens"]) * token_loss
+        if task == "llp" and float(lc["parsing"]) > 0:
             _, global_prob = self.parsing(enc.audio, enc.visual)
             parsing = F.binary_cross_entropy(global_prob, batch["video_labels"].float())
             parts["parsing"] = parsing
-            total = total + float(lc.get("parsing", 1.0)) * parsing
-        if task in GUIDED_TASKS and "guide" in batch and float(lc.get("guide", 0.5)) > 0:
+            total = total + float(lc["parsing"]) * parsing
+        if task in GUIDED_TASKS and "guide" in batch and float(lc["guide"]) > 0:
             guide = F.binary_cross_entropy_with_logits(enc.map_logits.float(), batch["guide"].float(),
                                                        reduction="none").mean(dim=(2, 3))
             valid = batch.get("mask_valid")
             guide = guide.mean() if valid is None else (guide * valid).sum() / valid.sum().clamp_min(1)
             parts["guide"] = guide
-            total = total + float(lc.get("guide", 0.5)) * guide
-        if task in SEGMENT_TASKS and "segment_target" in batch and float(lc.get("segment", 0.0)) > 0:
+            total = total + float(lc["guide"]) * guide
+        if task in SEGMENT_TASKS and "segment_target" in batch and float(lc["segment"]) > 0:
             seg = self._segment_loss(task, enc, batch)
             parts["segment"] = seg
-            total = total + float(lc.get("segment", 0.0)) * seg
-        if task in MASK_HEAD_TASKS and "mask_target" in batch and float(lc.get("mask", 1.0)) > 0:
+            total = total + float(lc["segment"]) * seg
+        if task in MASK_HEAD_TASKS and "mask_target" in batch and float(lc["mask"]) > 0:
             mask_loss = self._mask_loss(task, enc, batch)
             parts["mask"] = mask_loss
-            total = total + float(lc.get("mask", 1.0)) * mask_loss
+            total = total + float(lc["mask"]) * mask_loss
         # detached tensors, not floats: no device synchronisation inside the step
         return total, {k: v.detach() for k, v in parts.items()}
 
@@ -338,7 +325,7 @@ class AVUnified(nn.Module):
         target = batch["mask_target"]
         valid = batch.get("mask_valid")
         frames = None
-        n = int(self.loss_cfg.get("mask_frames") or 0)
+        n = int(self.loss_cfg["mask_frames"])
         if 0 < n < target.shape[1]:
             # the dense head is the most expensive part of a mask step; a clip's frames are alike,
             # so a random subset per step trains it at a fraction of the cost (seeded: torch's RNG)
@@ -356,7 +343,7 @@ class AVUnified(nn.Module):
             per_frame = per_frame + (ce * fg).sum(dim=(2, 3)) / fg.sum(dim=(2, 3)).clamp_min(1)
         elif task == "avss":
             weight = torch.ones(logits.shape[2], device=logits.device)
-            weight[0] = float(self.loss_cfg.get("mask_background_weight", 1.0))
+            weight[0] = float(self.loss_cfg["mask_background_weight"])
             loss = F.cross_entropy(logits.flatten(0, 1), target.flatten(0, 1).long(), weight=weight, reduction="none")
             per_frame = loss.mean(dim=(1, 2)).view(target.shape[:2])
         else:
@@ -374,7 +361,7 @@ class AVUnified(nn.Module):
         prob = torch.sigmoid(binary)
         inter = (prob * tgt).sum(dim=(2, 3))
         dice = 1 - (2 * inter + 1) / (prob.sum(dim=(2, 3)) + tgt.sum(dim=(2, 3)) + 1)
-        return bce + float(self.loss_cfg.get("dice", 1.0)) * dice
+        return bce + float(self.loss_cfg["dice"]) * dice
 
     # -- inference ------------------------------------------------------------------------------
     @torch.no_grad()
@@ -399,7 +386,7 @@ class AVUnified(nn.Module):
         if task == "llp":
             frame_prob, head_global = self.parsing(enc.audio, enc.visual)
             out = codec_payloads.llp_payload(decoded, frame_prob.float().cpu().numpy())
-            mode = dc.get("llp_global", "head")
+            mode = dc["llp_global"]
             head = head_global.float().cpu().numpy()
             if mode == "head":
                 out["global_prob"] = head
@@ -421,13 +408,10 @@ class AVUnified(nn.Module):
         return {"logits": up.cpu().numpy().astype(np.float32)}
 
     def _gated(self) -> tuple[str, ...]:
-        gate = self.decode_cfg.get("mask_gate", ("avss",))
-        if isinstance(gate, bool):  # true: every mask task
-            return MASK_TASKS if gate else ()
-        return tuple(gate)
+        return tuple(self.decode_cfg["mask_gate"])
 
     def _vggss_heatmaps(self, decoded: list[dict[str, Any]], enc: Encoded) -> np.ndarray:
-        mode = self.decode_cfg.get("vggss_heatmap", "map")
+        mode = self.decode_cfg["vggss_heatmap"]
         prob = torch.sigmoid(enc.map_logits[:, 0].float())[:, None]
         attention = F.interpolate(prob, size=(MASK_SIZE, MASK_SIZE), mode="bilinear", align_corners=False)[:, 0]
         attention = attention.cpu().numpy()
@@ -447,7 +431,7 @@ class AVUnified(nn.Module):
     def _avss_presence(self, decoded: list[dict[str, Any]], enc: Encoded) -> np.ndarray | None:
         """(B, T, K) classes allowed in each frame (index 0 = background), or None: every class
         the mask head's own per-pixel argmax names (``model.decode.avss_classes``)."""
-        source = self.decode_cfg.get("avss_classes", "tokens")
+        source = self.decode_cfg["avss_classes"]
         if source == "tokens":  # the classes the decoder names per frame
             return np.stack([d["present"] for d in decoded]).astype(bool)
         if source in ("segment", "segment_top1"):  # the per-frame class head (the segment loss)
@@ -505,7 +489,7 @@ def build_model(model_cfg: Mapping[str, Any], codec: TokenCodec | None = None) -
     if codec is None:
         from avu.codec import build_codec
 
-        codec = build_codec(model_cfg.get("codec") or {})
+        codec = build_codec(model_cfg["codec"])
     return AVUnified(model_cfg, codec)
 
 

@@ -150,23 +150,22 @@ class VisualEncoder(nn.Module):
 
     def __init__(self, cfg: Mapping[str, Any], d_model: int) -> None:
         super().__init__()
-        kind = cfg.get("kind", "cnn")
+        kind = cfg["kind"]
         self.kind = kind
         if kind == "cnn":
-            self.backbone = SmallCNN(d_model, tuple(cfg.get("channels", (32, 64))), cfg.get("norm", "bn"),
-                                     int(cfg.get("stem", 4)))
+            self.backbone = SmallCNN(d_model, tuple(cfg["channels"]), cfg["norm"], int(cfg["stem"]))
         elif kind == "torchvision":
-            name = cfg.get("backbone", "resnet18")
+            name = cfg["backbone"]
             if name.startswith("vit"):
-                self.backbone = ViTBackbone(name, d_model, int(cfg.get("input_size", 224)), cfg.get("weights"))
+                self.backbone = ViTBackbone(name, d_model, int(cfg["input_size"]), cfg["weights"])
             else:
-                self.backbone = ResNetBackbone(name, d_model, cfg.get("weights"))
+                self.backbone = ResNetBackbone(name, d_model, cfg["weights"])
         elif kind == "features":
             self.backbone = VisualFeatureProjector(int(cfg["feature_dim"]), d_model)
         else:
             raise ValueError(f"model.visual.kind must be cnn|torchvision|features, got {kind!r}")
         self.skip_channels = self.backbone.skip_channels
-        self.frozen = bool(cfg.get("freeze", False))
+        self.frozen = bool(cfg["freeze"])
         if self.frozen:
             for p in self.backbone.parameters():
                 p.requires_grad_(False)

@@ -19,26 +19,12 @@ import torch
 from avu.errors import AvuInputError
 from avu.profile.workload import Workload, autocast_context, parameter_counts
 
-CONFIG_MODULE = "avu.conf"
-DEFAULT_CONFIG = "config"
-
 
 def compose_config(overrides: Sequence[str], config_name: str | None = None) -> Any:
     """The composed training config (an OmegaConf DictConfig); bad overrides -> AvuInputError."""
-    try:
-        from hydra import compose, initialize_config_module
-        from hydra.errors import HydraException
-        from omegaconf.errors import OmegaConfBaseException
-    except ImportError as exc:  # pragma: no cover - hydra-core is a dependency
-        raise AvuInputError(None, "hydra", f"hydra-core is needed to compose the model config: {exc}") from None
-    try:
-        with initialize_config_module(config_module=CONFIG_MODULE, version_base=None):
-            return compose(config_name=config_name or DEFAULT_CONFIG, overrides=list(overrides))
-    except (HydraException, OmegaConfBaseException) as exc:
-        where = " ".join(overrides) or (config_name or DEFAULT_CONFIG)
-        raise AvuInputError(None, where, f"config does not compose: {exc}") from None
-    except ImportError as exc:
-        raise AvuInputError(None, CONFIG_MODULE, f"model configs not found: {exc}") from None
+    from avu.conf import CONFIG_NAME, compose
+
+    return compose(overrides, config_name=config_name or CONFIG_NAME)
 
 
 def _model_config(cfg: Any) -> dict[str, Any]:
@@ -48,12 +34,12 @@ def _model_config(cfg: Any) -> dict[str, Any]:
     # root that this machine lacks, and profiling needs no data
     return {
         "model": OmegaConf.to_container(cfg.model, resolve=True),
-        "train": OmegaConf.to_container(cfg.train, resolve=True) if "train" in cfg else {},
+        "train": OmegaConf.to_container(cfg.train, resolve=True),
     }
 
 
 def pick_task(cfg: Any, task: str | None) -> str:
-    tasks = list(cfg.get("tasks") or {})
+    tasks = list(cfg.tasks)
     if task is None:
         if not tasks:
             raise AvuInputError(None, "tasks", "the config selects no task; pass --task")
@@ -95,7 +81,7 @@ def model_workload(
     model = build_model(resolved["model"]).to(device)
     model.train(mode == "train")
     amp = dtype == "bf16"
-    grad_clip = float(train_cfg.get("grad_clip") or 0.0)
+    grad_clip = float(train_cfg["grad_clip"])
 
     if mode == "train":
         optimizer = build_optimizer(model, train_cfg)
@@ -127,13 +113,13 @@ def model_workload(
         return example_batch(cfg, batch_size, device=device, task=task, seed=seed, model=model)
 
     return Workload(
-        name=f"avu:{resolved['model'].get('name', 'model')}", mode=mode, dtype=dtype, device=device,
+        name=f"avu:{resolved['model']['name']}", mode=mode, dtype=dtype, device=device,
         make_batch=make_batch, step=step, forward=forward, flop_step=flop_step,
         clips=lambda batch: int(batch["text"].shape[0]), compiled=compile,
         config={"overrides": list(overrides), "task": task, **resolved, "seed": seed},
         info={
             **parameter_counts(model), "task": task, "overrides": list(overrides),
-            "experiment": cfg.get("experiment_name"),
+            "experiment": cfg.experiment_name,
             "compile_backend": compile_backend if compile else None,
         },
     )

@@ -19,7 +19,7 @@ from pathlib import Path
 from avu import BENCHMARK_IDS, fileio, provenance
 from avu.errors import AvuInputError
 from avu.reproduce import plan, reference_points, report
-from avu.reproduce.runner import RunOutcome, Settings, execute, rescore
+from avu.reproduce.runner import RunOutcome, Settings, compose_config, execute, rescore
 
 TABLES = ("main", "ablation", "avqa", "llp", "regression", "transfer")
 
@@ -91,6 +91,13 @@ def ensure_suite(settings: Settings) -> None:
     t0 = time.perf_counter()
     generate(settings.suite, size=settings.size, seed=0)
     print(f"avu.reproduce: suite ready in {time.perf_counter() - t0:.0f} s", flush=True)
+
+
+def prepare(specs: list[plan.RunSpec], settings: Settings) -> None:
+    """Compose a run's config (a bad ``--override`` fails now, in one line), then the suite."""
+    if specs:
+        compose_config(specs[0], settings)
+    ensure_suite(settings)
 
 
 def train_all(specs: list[plan.RunSpec], settings: Settings, jobs: int = 1) -> list[RunOutcome]:
@@ -202,8 +209,9 @@ def _main(args: argparse.Namespace) -> int:
     configurations = _configurations(args, table)
     seeds = _seeds(args.seeds)
     settings = _settings(args)
-    ensure_suite(settings)
-    outcomes = train_all(plan.runs_for(configurations, benchmarks, seeds), settings, args.jobs)
+    specs = plan.runs_for(configurations, benchmarks, seeds)
+    prepare(specs, settings)
+    outcomes = train_all(specs, settings, args.jobs)
     results = aggregate(outcomes, settings)
     fileio.write_json(out / "runs.json", report.runs_index(outcomes))
 
@@ -447,10 +455,10 @@ def _transfer(args: argparse.Namespace, out: Path) -> int:
     from avu.reproduce import figures
 
     settings = _settings(args)
-    ensure_suite(settings)
     seed = _seeds(args.seeds)[0]
     benchmarks = list(BENCHMARK_IDS)
     specs = plan.runs_for(["single"], benchmarks, [seed]) + plan.transfer_runs(benchmarks, seed)
+    prepare(specs, settings)
     outcomes = train_all(specs, settings, args.jobs)
     primary = {b: get_spec(b).evaluator.primary_metric for b in benchmarks}
     alone = {o.spec.benchmarks[0]: o.metrics(o.spec.benchmarks[0])[primary[o.spec.benchmarks[0]]]

@@ -17,7 +17,6 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from avu.benchmarks import dataset_dir, get_spec
-from avu.errors import AvuInputError
 from avu.evaluators.base import Evaluator
 from avu.provenance import sha256_json
 from avu.reproduce.plan import SINGLE_TASK_STEPS_SMALL, RunSpec
@@ -60,7 +59,7 @@ class RunOutcome:
 
 
 def compose_config(spec: RunSpec, settings: Settings) -> DictConfig:
-    from hydra import compose, initialize_config_module
+    from avu.conf import compose
 
     data = ["data=real", f"data.root={settings.data_root}"] if settings.data_root is not None else \
         [f"data={settings.size}", f"data.root={settings.suite}"]
@@ -72,21 +71,16 @@ def compose_config(spec: RunSpec, settings: Settings) -> DictConfig:
         matched = [f"train.steps={sum(SINGLE_TASK_STEPS_SMALL[b] for b in spec.benchmarks)}"]
     overrides = [f"experiment={spec.experiment}", f"seed={spec.seed}", *data, *matched, *spec.overrides,
                  *settings.overrides]
-    try:
-        with initialize_config_module("avu.conf", version_base="1.3"):
-            return compose("config", overrides=overrides)
-    except Exception as exc:  # hydra's errors are long: keep the one line that matters
-        message = str(exc).strip().splitlines()[0]
-        raise AvuInputError(None, "--override", f"config does not compose ({' '.join(overrides)}): {message}") from None
+    return compose(overrides, where="--override")  # AvuInputError: one line naming the key
 
 
 def config_hash(cfg: DictConfig) -> str:
     """Hash of what defines a run's numbers: the composed config minus machine-specific paths."""
     c = OmegaConf.to_container(cfg, resolve=True)
-    c.pop("paths", None)
-    c.pop("seed", None)  # one configuration, several seeds: the seed is recorded beside the hash
-    (c.get("data") or {}).pop("root", None)
-    (c.get("train") or {}).pop("progress", None)
+    c.pop("paths")
+    c.pop("seed")  # one configuration, several seeds: the seed is recorded beside the hash
+    c["data"].pop("root")
+    c["train"].pop("progress")
     return sha256_json(c)
 
 

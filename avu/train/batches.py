@@ -62,13 +62,12 @@ def example_batch(cfg: Mapping[str, Any], batch_size: int, device: torch.device 
         from avu.codec import build_codec
         from avu.model.prompts import text_ids
 
-        codec = build_codec(dict(mcfg.get("codec") or {}))
-        pcfg = mcfg.get("prompt") or {}
+        codec = build_codec(dict(mcfg["codec"]))
+        pcfg = mcfg["prompt"]
 
         def texts(questions):
-            return text_ids(task, questions, batch_size, texts=dict(pcfg.get("texts") or {}),
-                            enabled=bool(pcfg.get("enabled", True)), buckets=int(pcfg.get("buckets", 2048)),
-                            max_words=int(pcfg.get("max_words", 48)))
+            return text_ids(task, questions, batch_size, texts=dict(pcfg["texts"]), enabled=bool(pcfg["enabled"]),
+                            buckets=int(pcfg["buckets"]), max_words=int(pcfg["max_words"]))
     else:
         codec = model.codec
 
@@ -93,8 +92,8 @@ def example_batch(cfg: Mapping[str, Any], batch_size: int, device: torch.device 
     else:
         mel = geo["mel"]
         clip_seconds = 5 if task in ("avs_s4", "avs_ms3") else 10  # VGG-SS: the whole clip is one segment
-        frames_per_segment = int(mel.get("sample_rate", 16000)) // int(mel.get("hop", 160)) * (clip_seconds // T)
-        batch["audio"] = torch.randn(batch_size, T, int(mel.get("n_mels", 64)), frames_per_segment, generator=gen)
+        frames_per_segment = int(mel["sample_rate"]) // int(mel["hop"]) * (clip_seconds // T)
+        batch["audio"] = torch.randn(batch_size, T, int(mel["n_mels"]), frames_per_segment, generator=gen)
     if geo["visual_kind"] == "features":
         g = geo["grid"]
         batch["visual_feat"] = torch.randn(batch_size, T, g, g, geo["visual_feature_dim"], generator=gen)

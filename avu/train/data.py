@@ -94,8 +94,8 @@ def build_task_data(task: str, split: str, model: Any, data_cfg: Mapping[str, An
                     *, with_targets: bool, progress: bool = True, rank: int = 0, world: int = 1) -> TaskData:
     """Cached `TaskData` for the model's geometry; rank 0 builds it, the others wait and load."""
     root = Path(data_cfg["root"])
-    mode = str(data_cfg.get("mode", "raw"))
-    frame_size = int(data_cfg.get("frame_size", 64))
+    mode = str(data_cfg["mode"])
+    frame_size = int(data_cfg["frame_size"])
     geo = model.geometry()
     key = cache_key(task, split, root, geo, model.codec.describe(), mode, frame_size, with_targets)
     path = Path(cache_dir) / f"{task}-{split}-{key}.pt" if cache_dir else None
@@ -166,7 +166,7 @@ def _item(value: Any, i: int) -> Any:
 
 
 def cache_dir_for(cfg: Mapping[str, Any]) -> Path | None:
-    path = cfg["paths"].get("cache")
+    path = cfg["paths"]["cache"]
     if not path:
         return None
     path = Path(path)

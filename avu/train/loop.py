@@ -65,15 +65,15 @@ def ensure_data(data_cfg: Mapping[str, Any], info: D.DistInfo, tasks: list[str])
 
     root = Path(data_cfg["root"])
     missing = [t for t in tasks if not dataset_dir(root, t).exists()]
-    gen = data_cfg.get("generate") or {}
+    gen = data_cfg["generate"]
     if missing and info.main:
-        if not gen.get("enabled", False):
+        if not gen["enabled"]:
             raise AvuInputError(dataset_dir(root, missing[0]), None,
                                 f"no {missing[0]} dataset under the data root (data.root={root})")
         from avu.data.synth.generate import generate
 
-        print(f"avu.train: generating the {gen.get('size', 'small')} suite at {root}", flush=True)
-        generate(root, size=str(gen.get("size", "small")), seed=int(gen.get("seed", 0)))
+        print(f"avu.train: generating the {gen['size']} suite at {root}", flush=True)
+        generate(root, size=str(gen["size"]), seed=int(gen["seed"]))
     D.barrier(info)
     return root
 
@@ -95,7 +95,7 @@ def build_optimizer(model: torch.nn.Module, tcfg: Mapping[str, Any]) -> torch.op
     groups = [{"params": decay, "weight_decay": float(tcfg["weight_decay"])}, {"params": no_decay, "weight_decay": 0.0}]
     # fused: one kernel over all parameters instead of a loop over tensors (19 ms -> 3.5 ms a
     # step for the tiny model on one CPU thread; docs/design.md)
-    return torch.optim.AdamW(groups, lr=float(tcfg["lr"]), betas=(0.9, 0.98), fused=bool(tcfg.get("fused_optimizer")))
+    return torch.optim.AdamW(groups, lr=float(tcfg["lr"]), betas=(0.9, 0.98), fused=bool(tcfg["fused_optimizer"]))
 
 
 def build_weight_average(model: torch.nn.Module, decay: float) -> torch.optim.swa_utils.AveragedModel | None:
@@ -160,7 +160,7 @@ class _StopFlag:
 
 
 def _amp_enabled(tcfg: Mapping[str, Any], device: torch.device) -> bool:
-    amp = str(tcfg.get("amp", "auto"))
+    amp = str(tcfg["amp"])
     if amp == "auto":
         return device.type == "cuda"
     return amp == "bf16"
@@ -170,7 +170,7 @@ def run(cfg: Mapping[str, Any], run_dir: str | Path) -> dict[str, Any]:
     """Train (or resume), evaluate, write results; returns the results document."""
     tcfg = cfg["train"]
     run_dir = Path(run_dir)
-    info = D.setup(str(tcfg.get("device", "cpu")), str(tcfg.get("backend", "auto")))
+    info = D.setup(str(tcfg["device"]), str(tcfg["backend"]))
     try:
         return _run(cfg, tcfg, run_dir, info)
     finally:
@@ -179,13 +179,13 @@ def run(cfg: Mapping[str, Any], run_dir: str | Path) -> dict[str, Any]:
 
 def _run(cfg: Mapping[str, Any], tcfg: Mapping[str, Any], run_dir: Path, info: D.DistInfo) -> dict[str, Any]:
     t_start = time.perf_counter()
-    if tcfg.get("threads"):
+    if tcfg["threads"]:
         torch.set_num_threads(int(tcfg["threads"]))
-    if tcfg.get("deterministic", False):
+    if tcfg["deterministic"]:
         torch.use_deterministic_algorithms(True, warn_only=True)
     seed = int(cfg["seed"])
     tasks = list(cfg["tasks"])
-    progress = bool(tcfg.get("progress", True)) and info.main
+    progress = bool(tcfg["progress"]) and info.main
     root = ensure_data(cfg["data"], info, tasks)
 
     seed_everything(seed)  # identical initial weights on every process
@@ -202,22 +202,22 @@ def _run(cfg: Mapping[str, Any], tcfg: Mapping[str, Any], run_dir: Path, info: D
     data_seconds = time.perf_counter() - t_data
 
     steps, batch_size = int(tcfg["steps"]), int(tcfg["batch_size"])
-    sampling = cfg["data"].get("sampling") or {}
-    probs = task_probabilities(sizes, str(sampling.get("mode", "temperature")), float(sampling.get("temperature", 0.5)),
-                               {t: float(cfg["tasks"][t].get("weight", 1.0)) for t in tasks})
+    sampling = cfg["data"]["sampling"]
+    probs = task_probabilities(sizes, str(sampling["mode"]), float(sampling["temperature"]),
+                               {t: float(cfg["tasks"][t]["weight"]) for t in tasks})
     schedule = Schedule(sizes, probs, steps, batch_size, seed)
-    loss_weight = {t: float(cfg["tasks"][t].get("loss_weight", 1.0)) for t in tasks}
+    loss_weight = {t: float(cfg["tasks"][t]["loss_weight"]) for t in tasks}
 
     optimizer = build_optimizer(model, tcfg)
-    ema = build_weight_average(model, float(tcfg.get("ema_decay") or 0))
-    warmup, min_ratio = int(tcfg.get("warmup_steps", 0)), float(tcfg.get("min_lr_ratio", 0.0))
+    ema = build_weight_average(model, float(tcfg["ema_decay"]))
+    warmup, min_ratio = int(tcfg["warmup_steps"]), float(tcfg["min_lr_ratio"])
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, warmup, steps, min_ratio))
     identity = config_identity(cfg)
     ckpt_dir = run_dir / "checkpoints"
     start = 0
     running_state: dict[str, float] = {}
     seed_everything(seed * 1000 + info.rank)  # per-process randomness (dropout)
-    found = ckpt.find(ckpt_dir) if str(tcfg.get("resume", "auto")) == "auto" else None
+    found = ckpt.find(ckpt_dir) if str(tcfg["resume"]) == "auto" else None
     if found is not None:
         state = ckpt.load(found)
         if state.get("identity") != identity:
@@ -238,12 +238,12 @@ def _run(cfg: Mapping[str, Any], tcfg: Mapping[str, Any], run_dir: Path, info: D
             print(f"avu.train: resumed from {found} at step {start}/{steps}", flush=True)
 
     amp = _amp_enabled(tcfg, info.device)
-    compiled = torch.compile(model) if tcfg.get("compile", False) else model
+    compiled = torch.compile(model) if tcfg["compile"] else model
     log_path = run_dir / "train_log.jsonl"
-    every, keep = int(tcfg.get("checkpoint_every", 0) or 0), int(tcfg.get("keep_checkpoints", 1))
-    grad_clip = float(tcfg.get("grad_clip", 0) or 0)
-    grad_mode = str(tcfg.get("grad_mode", "clip"))
-    log_every = int(tcfg.get("log_every", 50))
+    every, keep = int(tcfg["checkpoint_every"]), int(tcfg["keep_checkpoints"])
+    grad_clip = float(tcfg["grad_clip"])
+    grad_mode = str(tcfg["grad_mode"])
+    log_every = int(tcfg["log_every"])
 
     def save(step: int) -> None:
         rngs = D.all_gather_object(ckpt.rng_state(), info)
@@ -314,8 +314,8 @@ def _run(cfg: Mapping[str, Any], tcfg: Mapping[str, Any], run_dir: Path, info: D
 
     results = evaluate_all(model if ema is None else ema.module, cfg, tasks, root, run_dir, info, amp, progress)
     doc = {
-        "run": {"name": cfg.get("run_name"), "experiment": cfg.get("experiment_name"),
-                "ablation": cfg.get("ablation_name"), "tasks": tasks, "seed": seed, "steps": steps,
+        "run": {"name": cfg["run_name"], "experiment": cfg["experiment_name"],
+                "ablation": cfg["ablation_name"], "tasks": tasks, "seed": seed, "steps": steps,
                 "resumed_from_step": start or None, "world_size": info.world, "device": str(info.device),
                 "parameters": count_parameters(model), "task_probabilities": probs,
                 "steps_per_task": schedule.counts(),
@@ -348,21 +348,21 @@ def evaluate_all(model: torch.nn.Module, cfg: Mapping[str, Any], tasks: list[str
                  info: D.DistInfo, amp: bool, progress: bool) -> dict[str, Any]:
     """Evaluate every task on its evaluation split; results keyed by benchmark."""
     tcfg = cfg["train"]
-    if not tcfg.get("evaluate", True):
+    if not tcfg["evaluate"]:
         return {}
     # every process must predict with the same weights and normalisation statistics
     for buf in model.buffers():
         if info.active:
             torch.distributed.broadcast(buf, src=0)
     model.eval()
-    split = str(cfg["data"].get("eval_split", "test"))
+    split = str(cfg["data"]["eval_split"])
     cache = cache_dir_for(cfg)
     out = {}
     for task in tasks:
         data = build_task_data(task, split, model, cfg["data"], cache, with_targets=False, progress=progress,
                                rank=info.rank, world=info.world)
-        out[task] = evaluate_task(model, data, root, run_dir, info, int(tcfg.get("eval_batch_size", 64)), amp=amp,
-                                  write=bool(tcfg.get("write_predictions", True)), progress=progress)
+        out[task] = evaluate_task(model, data, root, run_dir, info, int(tcfg["eval_batch_size"]), amp=amp,
+                                  write=bool(tcfg["write_predictions"]), progress=progress)
     return out
 
 

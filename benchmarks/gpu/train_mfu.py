@@ -41,11 +41,9 @@ def device_peak(name: str) -> float | None:
 
 
 def compose(model: str, extra: list[str]):
-    from hydra import compose as hydra_compose
-    from hydra import initialize_config_module
+    from avu.conf import compose as compose_config
 
-    with initialize_config_module(config_module="avu.conf", version_base="1.3"):
-        return hydra_compose("config", overrides=[f"model={model}", *extra])
+    return compose_config([f"model={model}", *extra])
 
 
 def compiled(model: torch.nn.Module, scope: str, mode: str | None = None):

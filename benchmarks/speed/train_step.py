@@ -31,14 +31,13 @@ PREVIOUS = ("model.dropout=0.1 model.audio.channels=[32,64,128] model.visual.cha
 
 
 def build(overrides: list[str]):
-    from hydra import compose, initialize_config_module
     from omegaconf import OmegaConf
 
+    from avu.conf import compose
     from avu.model import build_model
     from avu.train.loop import build_optimizer
 
-    with initialize_config_module("avu.conf", version_base="1.3"):
-        cfg = OmegaConf.to_container(compose("config", overrides=["experiment=joint", *overrides]), resolve=True)
+    cfg = OmegaConf.to_container(compose(["experiment=joint", *overrides]), resolve=True)
     torch.manual_seed(0)
     model = build_model(cfg["model"])
     model.train()

@@ -24,10 +24,9 @@ def codec():
 @pytest.fixture
 def model_cfg():
     """The tiny model configuration (composed), with optional overrides."""
-    from hydra import compose, initialize_config_module
+    from avu.conf import compose
 
     def make(*overrides: str):
-        with initialize_config_module(config_module="avu.conf", version_base="1.3"):
-            return compose("config", overrides=list(overrides))
+        return compose(overrides)
 
     return make

@@ -24,10 +24,9 @@ PAYLOAD_SHAPES = {
 
 @pytest.fixture(scope="module")
 def tiny_model():
-    from hydra import compose, initialize_config_module
+    from avu.conf import compose
 
-    with initialize_config_module(config_module="avu.conf", version_base="1.3"):
-        cfg = compose("config")
+    cfg = compose()
     torch.manual_seed(0)
     return cfg, build_model(cfg.model)
 
@@ -174,7 +173,7 @@ def test_missing_local_weights_is_a_one_line_error(model_cfg, tmp_path):
 @pytest.mark.parametrize("form", ["softmax", "factored"])
 @pytest.mark.parametrize("source", ["tokens", "segment", "segment_top1", "pixels"])
 def test_avss_mask_forms_and_class_sources(model_cfg, form, source):
-    cfg = model_cfg(f"model.loss.avss_mask={form}", f"+model.decode.avss_classes={source}")
+    cfg = model_cfg(f"model.loss.avss_mask={form}", f"model.decode.avss_classes={source}")
     torch.manual_seed(0)
     model = build_model(cfg.model)
     batch = example_batch(cfg, 2, "cpu", task="avss", model=model)

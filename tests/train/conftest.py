@@ -17,10 +17,9 @@ def tiny_root() -> Path:
 @pytest.fixture
 def compose_cfg():
     """compose(overrides) -> the config Hydra would give `python -m avu.train`."""
-    from hydra import compose, initialize_config_module
+    from avu.conf import compose
 
     def make(*overrides: str, hydra_config: bool = False):
-        with initialize_config_module(config_module="avu.conf", version_base="1.3"):
-            return compose("config", overrides=list(overrides), return_hydra_config=hydra_config)
+        return compose(overrides, return_hydra_config=hydra_config)
 
     return make

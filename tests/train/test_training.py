@@ -42,11 +42,10 @@ def _metrics(doc: dict) -> dict:
 @pytest.fixture(scope="module")
 def smoke_run(tiny_root, tmp_path_factory, request):
     """One in-process smoke run of joint training (shared by several tests)."""
-    from hydra import compose, initialize_config_module
+    from avu.conf import compose
 
     runs = tmp_path_factory.mktemp("runs")
-    with initialize_config_module(config_module="avu.conf", version_base="1.3"):
-        cfg = compose("config", overrides=_overrides(tiny_root, runs))
+    cfg = compose(_overrides(tiny_root, runs))
     run_dir = runs / "joint" / "seed0"
     doc = run(cfg, run_dir)
     return cfg, run_dir, doc
