@@ -6,8 +6,10 @@
 Each leaderboard lists the published methods (reference_results/published) and avu's pinned
 runs (reference_results/ours) sorted by the benchmark's primary metric, with sources,
 settings, protocols and confidence. avu runs on the generated suite are listed apart and
-never ranked against published numbers. Output is deterministic (no dates, fixed order),
-so ``--check`` can fail CI on drift.
+never ranked against published numbers. The transfer table's pair runs (``pair_<a>__<b>``:
+two benchmarks trained together, a study of transfer rather than a model) are not listed; a
+line says how many are pinned and where to see them. Output is deterministic (no dates,
+fixed order), so ``--check`` can fail CI on drift.
 """
 
 from __future__ import annotations
@@ -114,13 +116,20 @@ def ranked(rows: Sequence[Row]) -> list[tuple[str, Row]]:
     return out
 
 
+def _listed(refs: ReferenceResults, benchmark: str) -> tuple[list[OursResult], list[OursResult]]:
+    """(the benchmark's pinned results a leaderboard lists, its transfer pair runs, which it does not)."""
+    ours = [r for r in refs.all_ours() if r.benchmark == benchmark]
+    is_pair = [catalog.transfer_pair(r.configuration) is not None for r in ours]
+    return [r for r, p in zip(ours, is_pair) if not p], [r for r, p in zip(ours, is_pair) if p]
+
+
 def render_benchmark(refs: ReferenceResults, benchmark: str) -> str:
     """The markdown leaderboard of one benchmark."""
     pub = refs.published(benchmark)
     primary = pub.primary_metric
     metrics = list(catalog.METRICS[benchmark])
     labels = [catalog.metric_label(benchmark, m) for m in metrics]
-    ours = [r for r in refs.all_ours() if r.benchmark == benchmark]
+    ours, pairs = _listed(refs, benchmark)
     real = [r for r in ours if r.data == "real"]
     generated = [r for r in ours if r.data == "generated"]
     rows = published_rows(pub.entries, primary) + ours_rows(real, primary)
@@ -158,6 +167,10 @@ def render_benchmark(refs: ReferenceResults, benchmark: str) -> str:
         ))
     else:
         parts.append(f"No pinned avu result yet (reference_results/ours/{benchmark}/).")
+    if pairs:
+        parts += ["", f"Not listed: {len(pairs)} pinned inter-task transfer run(s) of this benchmark trained "
+                      "together with one other (`pair_*`); `python -m avu.reproduce --table transfer --check` "
+                      "shows them."]
 
     unmapped = [e for e in pub.entries if e.metric is None]
     if unmapped:
@@ -198,7 +211,7 @@ def render_readme_block(refs: ReferenceResults, leaderboard_dir: str = "leaderbo
             f"{unified.display()} ({catalog.metric_label(b, unified.metric)}, {unified.confidence})")
         best = ranked(published_rows(pub.entries, primary))[0][1]
         best_text = DASH if best.sort_value is None else f"{best.values[primary]} {best.method}"
-        real = [r for r in refs.all_ours() if r.benchmark == b and r.data == "real"]
+        real = [r for r in _listed(refs, b)[0] if r.data == "real"]
         avu_rows = ranked(ours_rows(real, primary))
         avu_text = DASH if not avu_rows else f"{avu_rows[0][1].values.get(primary, DASH)} ({avu_rows[0][1].method})"
         rows.append([catalog.TITLES[b], catalog.metric_label(b, primary), unified_text, best_text, avu_text,

@@ -4,8 +4,9 @@ Runs what a table needs (reusing cached runs), compares with the published and p
 numbers under the tolerance tiers, writes markdown, JSON and LaTeX plus pictures to
 ``--out/<table>/``, and exits 1 when a checked cell is out of tolerance (2 on bad input).
 ``--check`` compares the pinned results without running anything and writes nothing, unless
-``--output DIR`` asks for its tables there (never over the last run's report). ``--html`` also
-writes the explorer site (``avu explore``) into the report folder.
+``--output DIR`` asks for its tables there (never over the last run's report). ``--pin`` stores a
+run's results as pinned (``reference_results/ours``), the transfer table's pair runs included.
+``--html`` also writes the explorer site (``avu explore``) into the report folder.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from avu import BENCHMARK_IDS, fileio, provenance
 from avu.errors import AvuInputError
 from avu.reproduce import plan, reference_points, report
 from avu.reproduce.runner import RunOutcome, Settings, compose_config, execute, rescore
+from avu.results.catalog import TRANSFER_BASELINE
 
 TABLES = ("main", "ablation", "avqa", "llp", "regression", "transfer")
 
@@ -43,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--html", action="store_true",
                    help="also write the explorer site (index.html + explore/) beside the report")
     p.add_argument("--pin", action="store_true", help="store these results as pinned (reference_results/ours)")
-    p.add_argument("--bootstrap", type=int, default=1000, help="paired-bootstrap resamples (ablation)")
+    p.add_argument("--bootstrap", type=int, default=1000, help="paired-bootstrap resamples (ablation, transfer)")
     p.add_argument("--no-figures", action="store_true", help="skip the pictures")
     p.add_argument("--configurations", default=None, metavar="A,B",
                    help="ablation tables: only these columns (default: all; the baseline is always run)")
@@ -197,7 +199,7 @@ def _main(args: argparse.Namespace) -> int:
     refs = ReferenceResults()
     out = args.out / args.table
     if args.table == "transfer":
-        return _transfer(args, out)
+        return _transfer(args, refs, out)
     table = refs.table(args.table)
     benchmarks = [b for b in BENCHMARK_IDS if b in {r.benchmark for r in table.rows}]
     data_kind = "real" if args.data_root is not None else "generated"
@@ -332,12 +334,7 @@ def _check(args: argparse.Namespace, refs, table, data_kind: str) -> int:
     from avu.results import any_failed, compare_table, render
 
     benchmarks = [b for b in BENCHMARK_IDS if b in {r.benchmark for r in table.rows}]
-    target = args.output
-    if target is not None and (target.resolve() == (args.out / args.table).resolve()):
-        raise AvuInputError(target, "--output", "is the last run's report folder; --check never writes over it")
-    if target is not None:  # nor among what it reads: the pinned results, the data, the suite
-        settings = _settings(args)
-        fileio.check_output_dir(target, input_dirs=[refs.root, settings.data_root, settings.suite], option="--output")
+    target = _check_output(args, refs)
     if table.kind == "ablation":
         pinned = {(r.benchmark, r.configuration): r for r in refs.all_ours() if r.data == data_kind}
         grid = render.ablation_grid(table, pinned, pinned_intervals(pinned, table.baseline))
@@ -369,6 +366,18 @@ def _check(args: argparse.Namespace, refs, table, data_kind: str) -> int:
     return 1 if any_failed(comparisons) else 0
 
 
+def _check_output(args: argparse.Namespace, refs) -> Path | None:
+    """``--output`` of ``--check``: never the last run's report folder, nor among what it reads
+    (the pinned results, the data, the suite)."""
+    target = args.output
+    if target is not None and (target.resolve() == (args.out / args.table).resolve()):
+        raise AvuInputError(target, "--output", "is the last run's report folder; --check never writes over it")
+    if target is not None:
+        settings = _settings(args)
+        fileio.check_output_dir(target, input_dirs=[refs.root, settings.data_root, settings.suite], option="--output")
+    return target
+
+
 def _regression_text(regressions) -> str:
     from avu.markdown import markdown_table
 
@@ -382,22 +391,27 @@ def _regression_text(regressions) -> str:
 
 def _intervals(table, outcomes: list[RunOutcome], settings: Settings, n_resamples: int):
     """Paired-bootstrap 95% intervals of (configuration - baseline) on the first seed."""
+    wanted = [(row.benchmark, row.metric, config.id) for row in table.rows for config in table.configurations
+              if config.id != table.baseline]
+    return paired_intervals(outcomes, table.baseline, wanted, settings, n_resamples)
+
+
+def paired_intervals(outcomes: list[RunOutcome], baseline: str, wanted, settings: Settings, n_resamples: int):
+    """(benchmark, configuration) -> paired-bootstrap 95% interval of (configuration - baseline) on
+    ``metric`` over the benchmark's test items, for each (benchmark, metric, configuration) of
+    ``wanted`` whose two runs are there; on the first seed of ``outcomes``."""
     from avu.results.stats import paired_bootstrap
 
     seed = min(o.spec.seed for o in outcomes)
     by_key = {(b, o.spec.configuration): o for o in outcomes if o.spec.seed == seed for b in o.spec.benchmarks}
     intervals = {}
-    for row in table.rows:
-        base = by_key.get((row.benchmark, table.baseline))
-        if base is None:
+    for benchmark, metric, config in wanted:
+        base, other = by_key.get((benchmark, baseline)), by_key.get((benchmark, config))
+        if base is None or other is None:
             continue
-        ev_base = rescore(base, row.benchmark, settings)
-        for config in table.configurations:
-            other = by_key.get((row.benchmark, config.id))
-            if config.id == table.baseline or other is None:
-                continue
-            ev = rescore(other, row.benchmark, settings)
-            intervals[(row.benchmark, config.id)] = paired_bootstrap(ev_base, ev, row.metric, n_resamples, seed=0)
+        intervals[(benchmark, config)] = paired_bootstrap(rescore(base, benchmark, settings),
+                                                          rescore(other, benchmark, settings), metric,
+                                                          n_resamples, seed=0)
     return intervals
 
 
@@ -449,48 +463,172 @@ def _main_figures(outcomes: list[RunOutcome], settings: Settings, benchmarks: li
     return pictures
 
 
-def _transfer(args: argparse.Namespace, out: Path) -> int:
-    """Inter-task transfer: each pair trained together vs each task alone (effect on each task)."""
-    from avu.benchmarks import get_spec
-    from avu.reproduce import figures
+def _transfer(args: argparse.Namespace, refs, out: Path) -> int:
+    """Inter-task transfer: each pair trained together vs each task alone (effect on each task).
 
-    settings = _settings(args)
+    ``--pin`` pins both benchmarks' results of every pair run (configuration ``pair_<a>__<b>``, the
+    paired-bootstrap interval of pair - single in ``extras.vs_single``), and the single-task runs
+    unless they are pinned already as they came out (the ablation pins them with its ``vs_joint``);
+    ``--check`` shows the matrix of those pins and trains nothing.
+    """
+    from avu.benchmarks import get_spec
+    from avu.results import any_failed, check_against_pinned
+
     seed = _seeds(args.seeds)[0]
     benchmarks = list(BENCHMARK_IDS)
-    specs = plan.runs_for(["single"], benchmarks, [seed]) + plan.transfer_runs(benchmarks, seed)
+    primary = {b: get_spec(b).evaluator.primary_metric for b in benchmarks}
+    pairs = plan.transfer_runs(benchmarks, seed)
+    if args.check:
+        return _transfer_check(args, refs, seed, primary, pairs)
+    if args.output is not None:
+        raise AvuInputError(None, "--output", "only with --check (a run writes its report to --out/<table>)")
+    settings = _settings(args)
+    specs = plan.runs_for([TRANSFER_BASELINE], benchmarks, [seed]) + pairs
     prepare(specs, settings)
     outcomes = train_all(specs, settings, args.jobs)
-    primary = {b: get_spec(b).evaluator.primary_metric for b in benchmarks}
-    alone = {o.spec.benchmarks[0]: o.metrics(o.spec.benchmarks[0])[primary[o.spec.benchmarks[0]]]
-             for o in outcomes if o.spec.configuration == "single"}
-    matrix = {}
-    for o in outcomes:
-        if o.spec.configuration == "single":
-            continue
-        a, b = o.spec.benchmarks
-        matrix[(a, b)] = o.metrics(b)[primary[b]] - alone[b]
-        matrix[(b, a)] = o.metrics(a)[primary[a]] - alone[a]
-    fileio.write_json(out / "transfer.json", {"alone": alone, "delta": {f"{a}->{b}": v for (a, b), v in matrix.items()},
-                                               "runs": report.runs_index(outcomes)})
-    text = transfer_markdown(alone, matrix, primary, settings.data_kind)
-    fileio.write_text(out / "transfer.md", text)
-    if not args.no_figures:
-        figures.transfer_matrix(matrix, out / "figures" / "transfer_matrix.png")
+    results = aggregate(outcomes, settings)
+    wanted = [(b, primary[b], p.configuration) for p in pairs for b in p.benchmarks]
+    intervals = paired_intervals(outcomes, TRANSFER_BASELINE, wanted, settings, args.bootstrap)
+    alone, matrix, bounds = transfer_view(results, {k: (v.lo, v.hi) for k, v in intervals.items()}, seed,
+                                          primary, pairs)
+    text = transfer_markdown(alone, matrix, primary, settings.data_kind, bounds)
+    written = _write_transfer(out, text, alone, matrix, bounds, report.runs_index(outcomes), not args.no_figures)
+    regressions = check_against_pinned(results.values(), refs) + config_drift(results, refs)
     print(text)
-    print(f"avu.reproduce: wrote {out / 'transfer.json'} and {out / 'transfer.md'}")
+    _print_sections([("Re-run vs pinned (tier: ours)", _regression_text(regressions))])
+    print(f"avu.reproduce: wrote {' and '.join(str(p) for p in written)}")
+    if args.pin:
+        for key, result in results.items():
+            if key[1] == TRANSFER_BASELINE:
+                _pin_single(result, refs)
+                continue
+            if key in intervals:  # the interval against the single-task run travels along
+                result = replace(result, extras={**result.extras,
+                                                 f"vs_{TRANSFER_BASELINE}": intervals[key].as_dict()})
+            print(f"avu.reproduce: pinned {refs.save_ours(merge_with_pinned(result, refs))}")
+        print("avu.reproduce: run `python -m avu.leaderboard` to refresh the leaderboards")
+        return 0
+    return 1 if any_failed(regressions) else 0
+
+
+def _transfer_check(args: argparse.Namespace, refs, seed: int, primary: dict[str, str], pairs) -> int:
+    """The transfer matrix of the pinned results (seed ``seed``), nothing run; written only into ``--output``."""
+    data_kind = "real" if args.data_root is not None else "generated"
+    target = _check_output(args, refs)
+    needed = [(b, TRANSFER_BASELINE) for b in primary] + [(b, p.configuration) for p in pairs for b in p.benchmarks]
+    pinned, missing = {}, []
+    for b, config in needed:
+        result = refs.ours(b, config, data_kind)
+        if result is None:
+            missing.append(str(refs.ours_path(b, config, data_kind)))
+        elif seed not in result.seeds:
+            missing.append(f"seed {seed} of {result.path}")
+        else:
+            pinned[(b, config)] = result
+    if missing:
+        more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+        raise AvuInputError(None, "--check", f"no pinned transfer result {missing[0]}{more}; "
+                                             "`python -m avu.reproduce --table transfer --pin` pins them")
+    bounds_pinned = {k: v[:2] for k, v in pinned_intervals(pinned, TRANSFER_BASELINE).items()}
+    alone, matrix, bounds = transfer_view(pinned, bounds_pinned, seed, primary, pairs)
+    text = transfer_markdown(alone, matrix, primary, data_kind, bounds)
+    print(text)
+    print("avu.reproduce: the pinned results above; nothing run")
+    if target is not None:
+        written = _write_transfer(target, text, alone, matrix, bounds, None, not args.no_figures)
+        print(f"avu.reproduce: wrote {' and '.join(str(p) for p in written)}")
     return 0
 
 
+def transfer_view(results, intervals, seed: int, primary: dict[str, str], pairs):
+    """(alone, matrix, bounds) of the transfer table, from results keyed by (benchmark, configuration).
+
+    ``alone[b]``: b's primary metric trained alone; ``matrix[(a, b)]``: b's primary metric trained
+    together with a, minus alone (points); ``bounds[(a, b)]``: (lo, hi) of that difference where
+    ``intervals`` (keyed like ``results``) has it. Every value is that of training seed ``seed``, so
+    the pinned results give the same table as the run that pinned them.
+    """
+    def value(b: str, config: str) -> float:
+        result = results[(b, config)]
+        return result.metrics[primary[b]].values[result.seeds.index(seed)]
+
+    alone = {b: value(b, TRANSFER_BASELINE) for b in primary}
+    matrix, bounds = {}, {}
+    for p in pairs:
+        a, b = p.benchmarks
+        for partner, target in ((a, b), (b, a)):
+            matrix[(partner, target)] = value(target, p.configuration) - alone[target]
+            if (target, p.configuration) in intervals:
+                lo, hi = intervals[(target, p.configuration)][:2]
+                bounds[(partner, target)] = (float(lo), float(hi))
+    return alone, matrix, bounds
+
+
+def _write_transfer(folder: Path, text: str, alone, matrix, bounds, runs, figure: bool) -> list[Path]:
+    """transfer.json and transfer.md (and the heatmap) into ``folder``; ``runs``: the run index, if any."""
+    from avu.reproduce import figures
+
+    doc = {"alone": alone, "delta": {f"{a}->{b}": v for (a, b), v in matrix.items()},
+           "interval": {f"{a}->{b}": list(v) for (a, b), v in bounds.items()}}
+    if runs is not None:
+        doc["runs"] = runs
+    written = [folder / "transfer.json", folder / "transfer.md"]
+    fileio.write_json(written[0], doc)
+    fileio.write_text(written[1], text)
+    if figure:
+        written.append(figures.transfer_matrix(matrix, folder / "figures" / "transfer_matrix.png"))
+    return written
+
+
+def _pin_single(result, refs) -> None:
+    """Pin a single-task run of the transfer table, unless it is pinned already with these values."""
+    pinned = refs.ours(result.benchmark, result.configuration, result.data)
+    if pinned is not None and _same_values(result, pinned):
+        print(f"avu.reproduce: kept {pinned.path} (pinned already: same config, data and values)")
+        return
+    merged = merge_with_pinned(result, refs)
+    print(f"avu.reproduce: pinned {refs.save_ours(merged)}")
+    dropped = sorted(set(pinned.extras) - set(merged.extras)) if pinned is not None else []
+    if dropped:
+        print(f"avu.reproduce:   its {', '.join(dropped)} went with the old values: "
+              "`python -m avu.reproduce --table ablation --pin` measures it again")
+
+
+def _same_values(result, pinned) -> bool:
+    """Same config and data hashes, and every seed of ``result`` pinned with exactly its values."""
+    if any(result.provenance.get(k) != pinned.provenance.get(k) for k in ("config_hash", "data_manifest_hash")):
+        return False
+    theirs = {s: i for i, s in enumerate(pinned.seeds)}
+    return set(result.metrics) == set(pinned.metrics) and all(
+        s in theirs and result.metrics[m].values[i] == pinned.metrics[m].values[theirs[s]]
+        for i, s in enumerate(result.seeds) for m in result.metrics)
+
+
 def transfer_markdown(alone: dict[str, float], matrix: dict[tuple[str, str], float], primary: dict[str, str],
-                      data_kind: str) -> str:
-    """Rows: the task trained together with; columns: the task evaluated; cells: change in points."""
+                      data_kind: str, bounds: dict[tuple[str, str], tuple[float, float]] | None = None) -> str:
+    """Rows: the task trained together with; columns: the task evaluated; cells: change in points
+    (with its paired-bootstrap 95% interval in brackets where ``bounds`` has one)."""
     from tabulate import tabulate
 
+    bounds = bounds or {}
+
+    def cell(a: str, b: str) -> str:
+        if a == b:
+            return ""
+        if (a, b) not in matrix:
+            return "n/a"
+        text = f"{matrix[(a, b)]:+.2f}"
+        if (a, b) in bounds:
+            lo, hi = bounds[(a, b)]
+            text += f" [{lo:+.2f}, {hi:+.2f}]"
+        return text
+
     tasks = list(alone)
-    rows = [[a, *("" if a == b else f"{matrix[(a, b)]:+.2f}" if (a, b) in matrix else "n/a" for b in tasks)]
-            for a in tasks]
+    rows = [[a, *(cell(a, b) for b in tasks)] for a in tasks]
     head = (f"# Inter-task transfer ({data_kind} data)\n\nEach cell: the primary metric of the column's "
-            "benchmark when trained together with the row's benchmark, minus trained alone (points).\n\n")
+            "benchmark when trained together with the row's benchmark, minus trained alone (points)")
+    head += (", with the paired-bootstrap 95% interval of that difference over the column benchmark's test "
+             "items in brackets.\n\n" if bounds else ".\n\n")
     alone_row = [["alone", *(f"{alone[b]:.2f} ({primary[b]})" for b in tasks)]]
     return head + tabulate(alone_row + rows, headers=["trained with \\ evaluated on", *tasks],
                            tablefmt="github") + "\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from avu import BENCHMARK_IDS
+from avu.results.catalog import transfer_configuration
 
 #: configuration id -> Hydra experiment (``single`` is handled per benchmark)
 JOINT_EXPERIMENTS = {
@@ -76,6 +77,7 @@ def transfer_runs(benchmarks: list[str], seed: int) -> list[RunSpec]:
     (compared with the single-task runs of A and of B)."""
     ordered = [b for b in BENCHMARK_IDS if b in benchmarks]
     return [
-        RunSpec(f"pair_{a}__{b}", "joint", (a, b), seed, (f"task=[{a},{b}]", f"experiment_name=pair_{a}__{b}"))
+        RunSpec(transfer_configuration(a, b), "joint", (a, b), seed,
+                (f"task=[{a},{b}]", f"experiment_name={transfer_configuration(a, b)}"))
         for i, a in enumerate(ordered) for b in ordered[i + 1:]
     ]

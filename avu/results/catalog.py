@@ -99,3 +99,30 @@ def evaluator_metrics(benchmark: str) -> tuple[tuple[str, ...], str] | None:
         return tuple(evaluator.metrics), str(evaluator.primary_metric)
     except (ImportError, AttributeError):
         return None
+
+
+#: the inter-task transfer table (``python -m avu.reproduce --table transfer``) has no table file:
+#: its configurations are the ``single`` runs and one joint run per unordered pair of benchmarks,
+#: ``pair_<a>__<b>`` (a before b in BENCHMARK_IDS order), pinned under both of its benchmarks
+TRANSFER_PREFIX = "pair_"
+#: what each pair is compared with (its extras hold ``vs_single``, as an ablation's ``vs_joint``)
+TRANSFER_BASELINE = "single"
+
+
+def transfer_configuration(a: str, b: str) -> str:
+    """The configuration id of the transfer pair {a, b} (``pair_<a>__<b>``, canonical order)."""
+    a, b = sorted((a, b), key=BENCHMARK_IDS.index)
+    return f"{TRANSFER_PREFIX}{a}__{b}"
+
+
+def transfer_pair(configuration: str) -> tuple[str, str] | None:
+    """(a, b) of a transfer configuration ``pair_<a>__<b>``, or None when it is not one
+    (two distinct benchmarks in BENCHMARK_IDS order)."""
+    if not configuration.startswith(TRANSFER_PREFIX):
+        return None
+    a, sep, b = configuration[len(TRANSFER_PREFIX):].partition("__")
+    if not sep or a not in BENCHMARK_IDS or b not in BENCHMARK_IDS:
+        return None
+    if BENCHMARK_IDS.index(a) >= BENCHMARK_IDS.index(b):
+        return None
+    return a, b

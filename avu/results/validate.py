@@ -9,7 +9,8 @@ The layout it accepts (anything else is an orphan):
 - ``published/<benchmark>.yaml`` for each of the seven benchmarks;
 - ``tables/<name>.yaml``;
 - ``ours/<benchmark>/<configuration>.<generated|real>.json``, each used by some table
-  (a comparison row or an ablation configuration of that benchmark).
+  (a comparison row or an ablation configuration of that benchmark), or a pair run of the
+  transfer table (``pair_<a>__<b>`` under a and under b; ``python -m avu.reproduce --table transfer``).
 """
 
 from __future__ import annotations
@@ -254,6 +255,8 @@ def validate(root: Path) -> tuple[list[Problem], list[str]]:
         else:
             used |= {(b, cfg) for b in benchmarks for cfg in table_configurations(table)}
     for path, doc in ours.items():
+        if doc["benchmark"] in (catalog.transfer_pair(doc["configuration"]) or ()):
+            continue  # the transfer table (built by the reproducer, no table file) uses it
         if (doc["benchmark"], doc["configuration"]) not in used:
             c.add(path, "", f"orphan: no table uses configuration {doc['configuration']!r} for {doc['benchmark']}")
     return c.problems, c.notes

@@ -91,3 +91,16 @@ def test_missing_readme_is_exit_2(ref_copy: Path, capsys):
     (ref_copy.parent / "README.md").unlink()
     assert leaderboard.main(args(ref_copy, "--check")) == 2
     assert capsys.readouterr().err.startswith("avu: error: ")
+
+
+def test_transfer_pair_runs_are_not_listed_but_counted(ref_copy: Path):
+    refs = ReferenceResults(ref_copy)
+    before = leaderboard.render_benchmark(refs, "ave")
+    for config, data in (("pair_ave__llp", "generated"), ("pair_ave__avqa", "generated"), ("pair_ave__llp", "real")):
+        refs.save_ours(OursResult.from_seed_runs(
+            "ave", config, {0: {"accuracy": 99.0}}, protocol="ave_argmax.v1", annotation_version="official",
+            provenance={**PROVENANCE, "data": data}))
+    text = leaderboard.render_benchmark(refs, "ave")
+    new_lines = [line for line in text.splitlines() if line not in before.splitlines()]
+    assert len(new_lines) == 1 and new_lines[0].startswith("Not listed: 3 pinned inter-task transfer run(s)")
+    assert "99.00" not in leaderboard.render_readme_block(refs)  # a real pair run is no avu model either

@@ -47,3 +47,21 @@ def test_ours_file_needs_a_table(ref_copy: Path):
         "configurations:\n  - {id: bigger_model, label: bigger, description: a bigger model}\n"))
     assert validate(ref_copy)[0] == []
     assert json.loads(path.read_text())["configuration"] == "bigger_model"
+
+
+def test_transfer_pair_runs_belong_to_their_two_benchmarks(ref_copy: Path):
+    """``pair_<a>__<b>`` (the transfer table, which has no table file) is used under a and b, nowhere else."""
+    refs = ReferenceResults(ref_copy)
+
+    def pin(benchmark_id: str, configuration: str, metric: str, protocol: str) -> Path:
+        return refs.save_ours(OursResult.from_seed_runs(
+            benchmark_id, configuration, {0: {metric: 50.0}}, protocol=protocol, annotation_version="official",
+            provenance=PROVENANCE))
+
+    pin("ave", "pair_ave__vggss", "accuracy", "ave_argmax.v1")
+    pin("vggss", "pair_ave__vggss", "ciou_ap50", "ezvsl.v1")
+    assert validate(ref_copy)[0] == []
+    stray = [pin("ave", "pair_vggss__avqa", "accuracy", "ave_argmax.v1"),  # not one of the pair
+             pin("ave", "pair_vggss__ave", "accuracy", "ave_argmax.v1"),  # not the canonical order
+             pin("ave", "pair_ave__ave", "accuracy", "ave_argmax.v1")]
+    assert sorted(_orphans(ref_copy)) == sorted(str(p) for p in stray)
