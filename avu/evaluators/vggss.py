@@ -25,7 +25,7 @@ from avu.benchmarks import BenchmarkSpec
 from avu.data.annotations.vggss import ANNOTATION_VERSIONS, VggssReferences, load_references
 from avu.evaluators.base import Evaluator, MetricInfo, canonical_rows
 from avu.metrics import vggss as kernels
-from avu.predictions.vggss import FIELD, check_payload, read_predictions
+from avu.predictions.vggss import check_finite, payload_arrays, read_predictions
 from avu.protocols import Protocol, register
 
 _COMMON = {
@@ -96,15 +96,20 @@ class VggssEvaluator(Evaluator):
 
     def sample_ciou(self, ids: Sequence[str], predictions: Any) -> np.ndarray:
         """Per-sample cIoU (n,) float64 of a batch under this evaluator's protocol."""
-        heatmaps = check_payload(None, ids, predictions)[FIELD]
+        given, heatmaps = payload_arrays(None, ids, predictions)
         rows = canonical_rows(self.references, ids)
         params = self.protocol.params
+
+        def check(part: slice) -> None:  # each chunk's NaN/inf scan right before it is scored, in cache
+            check_finite(None, ids[part], given[part], heatmaps[part])
+
         cious, _, _ = kernels.localization_ciou(
             heatmaps,
             (self.references.pixel_boxes[rows], self.references.box_counts[rows]),
             upsampling=params["upsampling"],
             rule=params["binarization"],
             size=params["size"],
+            before_chunk=check,
         )
         return cious
 

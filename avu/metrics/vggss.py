@@ -17,8 +17,10 @@ min-max scaling that leaves a constant map unscaled. The LVS upsampling is OpenC
 ``cv2.resize`` (one call per map, as officially): OpenCV's default SIMD path rounds some
 pixels one ulp away from its scalar formula, which flips median ties (a constant map stays
 exactly constant under ``cv2.resize``), so no re-implementation is exact. The EZ-VSL
-upsampling is torch's own ``F.interpolate`` arithmetic, exact by construction. Maps already
-224x224 are not upsampled: both calls then return their input bit for bit.
+upsampling is torch's own ``F.interpolate`` arithmetic (two fused multiply-adds per pixel),
+done by OpenCV calls in the evaluator's path and by torch elsewhere, each checked against
+``F.interpolate`` once per input shape. Maps already 224x224 are not upsampled: both calls then
+return their input bit for bit.
 
 The evaluator's path is `box_terms` (see the comment above it): the masks are never formed
 and no map is sorted, yet every count equals the official one; the other kernels (masks,
@@ -33,7 +35,7 @@ from __future__ import annotations
 
 import functools
 import time
-from typing import Union
+from typing import Callable, Union
 
 import numpy as np
 
@@ -263,6 +265,75 @@ def _separable_bilinear_is_exact(h: int, w: int, size: int) -> bool:
     with torch.no_grad():
         reference = F.interpolate(maps[:, None], size=(size, size), mode="bilinear", align_corners=True)[:, 0]
         return bool(torch.equal(_separable_bilinear(maps, size), reference))
+
+
+@functools.lru_cache(maxsize=4)
+def _tiled_row(weights: tuple[float, ...], rows: int) -> np.ndarray:
+    """``weights`` (float32) repeated as ``rows`` rows, read-only (`_bilinear_rows`' width weights)."""
+    out = np.empty((rows, len(weights)), dtype=np.float32)
+    out[:] = np.asarray(weights, dtype=np.float32)
+    out.flags.writeable = False
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _height_rows(n_in: int, n_out: int) -> tuple[tuple[int, int, float, float], ...]:
+    """`align_corners_axis` of the height as Python numbers, one (i0, i1, l0, l1) per output row."""
+    return tuple(zip(*(a.tolist() for a in align_corners_axis(n_in, n_out))))
+
+
+def _bilinear_rows(maps: np.ndarray, size: int, out: np.ndarray) -> np.ndarray:
+    """`_separable_bilinear`'s arithmetic by OpenCV calls, into ``out`` laid out (size, n, size): row y of every map.
+
+    The same two fma passes as ATen (`align_corners_axis`): along the width,
+    ``fma(x0, w0, x1 * w1)`` by ``np.multiply`` and ``cv2.accumulateProduct`` (``dst += a * b``,
+    one fused multiply-add per element in this OpenCV build); along the height, output row y of
+    all the chunk's maps in one ``cv2.addWeighted(r0, l0, r1, l1, 0)``, which OpenCV computes as
+    ``fma(r0, l0, fma(r1, l1, 0))``: one pass over the output, one contiguous call per row.
+    `_bilinear_rows_is_exact` checks the whole result against ``F.interpolate`` before it is used
+    (the sign of an exact zero may differ: ``+0`` where torch adds ``-0``; no count sees it).
+    """
+    import cv2
+
+    n, h, w = maps.shape
+    j0, j1, a0, a1 = align_corners_axis(w, size)
+    columns = np.ascontiguousarray(maps.transpose(1, 0, 2))  # (h, n, w): source row i of every map
+    rows = np.take(columns, j1, axis=2)  # (h, n, size)
+    np.multiply(rows, a1, out=rows)
+    cv2.accumulateProduct(np.take(columns, j0, axis=2).reshape(-1, size), _tiled_row(tuple(a0.tolist()), h * n),
+                          rows.reshape(-1, size))
+    for y, (r0, r1, b0, b1) in enumerate(_height_rows(h, size)):
+        cv2.addWeighted(rows[r0], b0, rows[r1], b1, 0.0, dst=out[y])
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _bilinear_rows_is_exact(h: int, w: int, size: int) -> bool:
+    """Whether `_bilinear_rows` equals ``F.interpolate`` here (seeded probe per input shape, cached).
+
+    Whether OpenCV fuses its multiply-adds depends on its build and on the CPU it dispatches
+    to, so it is probed, on two batch sizes, instead of assumed; a mismatch falls back to the
+    torch path (`upsample_bilinear_align_corners`).
+    """
+    import cv2
+    import torch
+    import torch.nn.functional as F
+
+    rng = np.random.default_rng(1)
+    for n in (3, 16):
+        scales = np.array([1e-3, 1.0, 37.0, 1e4], dtype=np.float32)[np.arange(n) % 4, None, None]
+        probe = (rng.standard_normal((n, h, w)).astype(np.float32) * scales).astype(np.float32)
+        out = np.empty((size, n, size), dtype=np.float32)
+        try:
+            _bilinear_rows(probe, size, out)
+        except cv2.error:  # an OpenCV refusal means: not this path
+            return False
+        with torch.no_grad():
+            reference = F.interpolate(torch.from_numpy(probe)[:, None], size=(size, size), mode="bilinear",
+                                      align_corners=True)[:, 0].numpy()
+        if not np.array_equal(out.transpose(1, 0, 2), reference):
+            return False
+    return True
 
 
 def upsample_bilinear_align_corners(heatmaps: np.ndarray, size: int = GT_SIZE, work: Workspace | None = None) -> np.ndarray:
@@ -574,8 +645,12 @@ def ciou_terms_boxes(
 #    value s_k at sorted position k; f is evaluated on the gathered pixels only, with the official
 #    float32 operations, which gives ``f(s_k)`` and the first pixel value t where f reaches it
 #    (EZ-VSL; LVS when the median score is 1) or exceeds it (LVS);
-# 4. mask size = pixels from t up (known from the counts); intersection = GT pixels not in bins
-#    below b, less the gathered bin-b pixels in the GT below t.
+# 4. mask size = pixels from t up (known from the counts); intersection = pixels from t up in the
+#    box (one compare-and-count over the box, per map).
+#
+# For ``bilinear_align_corners`` the chunk is upsampled row by row (`_bilinear_rows`: one OpenCV
+# call per output row for all the chunk's maps), so its values lie (224, n, 224); the per-map steps
+# read each map as a strided view.
 #
 # An f-tie that crosses a bin edge is followed into the neighbouring bin (``cv2.minMaxLoc`` under
 # a mask). Constant maps, maps whose bins could lose monotonicity (|v| above 2**20 / 255 spans,
@@ -678,29 +753,32 @@ def box_terms(
     s, p = size, size * size
     k = int(size * size / 2)
     work = Workspace.ensure(work, n, size)
-    resize = False
+    resize, row_major = False, False  # row_major: the values lie (s, n, s), row y of every map together
     if maps.shape[1:] == (s, s):
-        values = maps
+        storage = maps
     elif upsampling == "cv2_linear":
-        values, resize = work.values[:n].reshape(n, s, s), True
+        storage, resize = work.values[:n], True
+    elif upsampling == "bilinear_align_corners" and _bilinear_rows_is_exact(maps.shape[1], maps.shape[2], s):
+        storage, row_major = _bilinear_rows(maps, s, work.values[:n].reshape(s, n, s)), True
     else:
-        values = upsample(maps, upsampling, size, work)
-    flat = values.reshape(n, p)
+        storage = upsample(maps, upsampling, size, work)
+    grid = storage.reshape(s, n, s).transpose(1, 0, 2) if row_major else storage.reshape(n, s, s)  # (n, s, s) views
     t = _mark(timings, "upsample", t)
 
     # 1. min, max and 8-bit bins of every map
     bins = work.bins[:n]
+    cells = bins.reshape(n, s, s)
     low, high = np.zeros(n), np.zeros(n)
     fast = np.zeros(n, dtype=bool)
     for r in range(n):  # the float32 passes, one map at a time (cache-resident after its resize)
         if resize:
-            cv2.resize(maps[r], (s, s), dst=values[r], interpolation=cv2.INTER_LINEAR)
+            cv2.resize(maps[r], (s, s), dst=grid[r], interpolation=cv2.INTER_LINEAR)
             t = _mark(timings, "upsample", t)
-        lo, hi, _, _ = cv2.minMaxLoc(values[r])
+        lo, hi, _, _ = cv2.minMaxLoc(grid[r])
         low[r], high[r] = lo, hi
         alpha = 255.0 / (hi - lo) if lo < hi else 0.0
         if 0 < alpha < 1e30 and max(-lo, hi) * alpha < BIN_GUARD:
-            cv2.convertScaleAbs(values[r], bins[r].reshape(s, s), alpha, -lo * alpha)
+            cv2.convertScaleAbs(grid[r], cells[r], alpha, -lo * alpha)
             fast[r] = True
         else:  # the straightforward path; bin 0 everywhere keeps the row out of the bin steps
             bins[r] = 0
@@ -710,16 +788,15 @@ def box_terms(
 
     # 2. the bin b of sorted position k: guessed from a sample, then moved until the counts below
     # it (lt) and up to it (le) enclose k
-    sample = bins.reshape(n, s, s)[:, BIN_SAMPLE_STEP // 2 :: BIN_SAMPLE_STEP, BIN_SAMPLE_STEP // 2 :: BIN_SAMPLE_STEP]
+    sample = cells[:, BIN_SAMPLE_STEP // 2 :: BIN_SAMPLE_STEP, BIN_SAMPLE_STEP // 2 :: BIN_SAMPLE_STEP]
     sample = sample.astype(np.int32).reshape(n, -1)
     middle = sample.shape[1] // 2
     b = np.where(fast, np.partition(sample, middle, axis=1)[:, middle], 255).astype(np.int64)
-    below = np.less(bins, b[:, None].astype(np.uint8), out=work.mask2[:n])  # kept for the box counts
-    lt = _row_counts(below)  # pixels in bins below b
-    scratch = np.equal(bins, b[:, None].astype(np.uint8), out=work.mask[:n])
-    le = lt + _row_counts(scratch)  # pixels in bins up to b
-    moved = np.flatnonzero(fast & ((lt > k) | (le <= k)))  # the guess was a bin (or more) off
-    for r in moved.tolist():
+    b8 = b.astype(np.uint8)[:, None]
+    scratch = work.mask[:n]
+    lt = _row_counts(np.less(bins, b8, out=scratch))  # pixels in bins below b
+    le = lt + _row_counts(np.equal(bins, b8, out=scratch))  # pixels in bins up to b
+    for r in np.flatnonzero(fast & ((lt > k) | (le <= k))).tolist():  # the guess was a bin (or more) off
         row, eq = bins[r], scratch[r]
         while not lt[r] <= k < le[r]:
             up = lt[r] <= k
@@ -730,10 +807,12 @@ def box_terms(
     where = np.flatnonzero(scratch)  # bin-b pixels, by map, then by pixel
     owner = np.repeat(np.arange(n), sizes)
     start = np.cumsum(sizes) - sizes
+    if row_major:  # (map, y, x) -> (y, map, x)
+        where = where + owner * (s - p) + (where - owner * p) // s * ((n - 1) * s)
+    gathered = storage.reshape(-1)[where]
     t = _mark(timings, "median bin, gather it", t)
 
     # 3. sorted position k inside bin b, the scores of bin b, and the mask's lowest value thr
-    gathered = flat.reshape(-1)[where]
     s_k = np.zeros(n, dtype=np.float32)
     for r, a, c, kk in zip(rows.tolist(), start[rows].tolist(), sizes[rows].tolist(), (k - lt)[rows].tolist()):
         s_k[r] = np.partition(gathered[a : a + c], kk)[kk]
@@ -744,9 +823,10 @@ def box_terms(
     outside = scores < f_k[owner] if lower.all() else scores <= f_k[owner]
     if lower.any() and not lower.all():  # LVS maps whose median score is 1
         outside = np.where(lower[owner], scores < f_k[owner], outside)
-    j = np.bincount(owner, weights=outside, minlength=n).astype(np.int64)  # bin-b pixels outside the mask
+    j = np.zeros(n, dtype=np.int64)  # bin-b pixels outside the mask
     first = np.full(n, np.inf, dtype=np.float32)  # smallest bin-b value inside the mask
-    if len(rows):
+    if len(rows):  # (every fast row has pixels in bin b: its sorted position k is there)
+        j[rows] = np.add.reduceat(outside, start[rows], dtype=np.int64)
         first[rows] = np.minimum.reduceat(np.where(outside, np.float32(np.inf), gathered), start[rows])
     thr = np.full(n, np.inf, dtype=np.float32)  # the mask is {v >= thr}
     n_out = np.full(n, p, dtype=np.int64)  # pixels outside the mask
@@ -758,53 +838,44 @@ def box_terms(
     for r in np.flatnonzero(spill).tolist():
         # the f-tie of the median reaches the edge of bin b: look at the nearest pixel beyond it
         down = bool(lower[r])
-        side = cv2.compare(bins[r].reshape(s, s), int(b[r]), cv2.CMP_LT if down else cv2.CMP_GT)
-        lo, hi, _, _ = cv2.minMaxLoc(values[r], side)
+        side = cv2.compare(cells[r], int(b[r]), cv2.CMP_LT if down else cv2.CMP_GT)
+        lo, hi, _, _ = cv2.minMaxLoc(grid[r], side)
         edge = _scores_from_min_max(np.array([hi if down else lo], dtype=np.float32), low32[r], high32[r], rule)[0]
         if down and edge < f_k[r]:
-            thr[r], n_out[r], in_bin[r] = first[r], lt[r], True
+            thr[r], n_out[r] = first[r], lt[r]
         elif not down and edge > f_k[r]:
             thr[r], n_out[r] = lo, le[r]
         else:
             generic[r] = True
     t = _mark(timings, "select, scores, threshold", t)
 
-    # 4. counts against the GT map (the union of the boxes, as the official maps binarise it). With
-    # thr in bin b, the GT pixels inside the mask are the GT pixels not below bin b, less the
-    # gathered bin-b pixels in the GT below thr
+    # 4. counts against the GT map (the union of the boxes, as the official maps binarise it): the
+    # mask is {v >= thr}, so the intersection is a count over the box
     counts = np.asarray(box_counts, dtype=np.int64)
     boxes = np.asarray(pixel_boxes, dtype=np.int64)
     x0, y0, x1, y1 = (np.where(counts > 0, boxes[:, 0, c], 0) for c in range(4))
     area = (np.maximum(y1 - y0, 0) * np.maximum(x1 - x0, 0)).astype(np.float64)
-    pos = where - owner * p
-    py, px = np.divmod(pos, s)
-    missing = (gathered < thr[owner]) & (py >= y0[owner]) & (py < y1[owner]) & (px >= x0[owner]) & (px < x1[owner])
-    inter = area - np.bincount(owner, weights=missing, minlength=n)
     selected = (p - n_out).astype(np.float64)
-    grid = below.reshape(n, s, s)
-    for r in moved.tolist():  # `below` is for the guessed bin there
-        np.less(bins[r], int(b[r]), out=below[r])
-    simple = in_bin & (counts <= 1)
-    for r, ya, yb, xa, xb in zip(*(a[simple].tolist() for a in (np.arange(n), y0, y1, x0, x1))):
-        inter[r] -= np.count_nonzero(grid[r, ya:yb, xa:xb])
+    inter = np.zeros(n, dtype=np.float64)
     gt = np.zeros((s, s), dtype=bool)
-    for r in np.flatnonzero(~simple).tolist():
-        if counts[r] > 1:
+    for r, count, ya, yb, xa, xb, value, plain in zip(
+            range(n), counts.tolist(), y0.tolist(), y1.tolist(), x0.tolist(), x1.tolist(), thr.tolist(),
+            (~generic).tolist()):
+        if count > 1:
             gt[:] = False
-            for xa, ya, xb, yb in boxes[r, : counts[r]].tolist():
+            for xa, ya, xb, yb in boxes[r, :count].tolist():
                 gt[ya:yb, xa:xb] = True
             area[r] = np.count_nonzero(gt)
-            if in_bin[r]:
-                seg = slice(start[r], start[r] + sizes[r])
-                inter[r] = area[r] - np.count_nonzero(grid[r] & gt) - np.count_nonzero(
-                    gt.reshape(-1)[pos[seg]] & (gathered[seg] < thr[r]))
-                continue
-        if generic[r]:
-            mask = _official_mask(flat[r], rule, k).reshape(s, s)
+        elif plain and (count == 0 or value == np.inf):
+            continue  # no GT or an empty mask: no intersection
+        if not plain:
+            mask = _official_mask(np.ascontiguousarray(grid[r]).reshape(-1), rule, k).reshape(s, s)
             selected[r] = np.count_nonzero(mask)
+            inter[r] = np.count_nonzero(mask & gt) if count > 1 else np.count_nonzero(mask[ya:yb, xa:xb])
+        elif count > 1:
+            inter[r] = np.count_nonzero((grid[r] >= value) & gt)
         else:
-            mask = values[r] >= thr[r]
-        inter[r] = np.count_nonzero(mask & gt) if counts[r] > 1 else np.count_nonzero(mask[y0[r] : y1[r], x0[r] : x1[r]])
+            inter[r] = np.count_nonzero(grid[r, ya:yb, xa:xb] >= value)
     den = area + selected - inter
     with np.errstate(invalid="ignore", divide="ignore"):
         ciou = inter / den
@@ -823,17 +894,22 @@ def localization_ciou(
     rule: str,
     size: int = GT_SIZE,
     chunk_size: int = DEFAULT_CHUNK,
+    before_chunk: Callable[[slice], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(ciou, intersection, denominator) of every heatmap under one protocol, in chunks.
 
     ``gt``: GT maps aligned with ``heatmaps``, or ``(pixel_boxes, box_counts)`` (see
     `gt_maps_from_pixel_boxes`), so that 5,158 GT maps never sit in memory at once.
+    ``before_chunk(rows)`` runs before each chunk is scored (the evaluator checks the chunk's
+    values there, while they pass through the cache anyway).
     """
     n = len(heatmaps)
     work = Workspace(min(chunk_size, max(n, 1)), size)
     parts = []
     for start in range(0, n, chunk_size):
         part = slice(start, min(start + chunk_size, n))
+        if before_chunk is not None:
+            before_chunk(part)
         if isinstance(gt, tuple):
             parts.append(box_terms(heatmaps[part], upsampling, rule, gt[0][part], gt[1][part], size, work))
         else:

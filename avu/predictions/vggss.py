@@ -63,6 +63,17 @@ def _check_kind(path: Path | None, where: str, arr: np.ndarray) -> None:
 
 def check_payload(path: Path | None, ids: Sequence[str], payload: Mapping[str, Any]) -> dict[str, np.ndarray]:
     """Validate a batch payload ``{"heatmaps": (n, h, w)}``; float32 copy or view. One-line errors."""
+    given, out = payload_arrays(path, ids, payload)
+    check_finite(path, ids, given, out)
+    return {FIELD: out}
+
+
+def payload_arrays(path: Path | None, ids: Sequence[str], payload: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """`check_payload` without the scan for NaN/inf: (the heatmaps as given, their float32 copy or view).
+
+    The caller runs `check_finite` on every part before using it (the evaluator does, chunk by
+    chunk, just before scoring it: one read of the maps instead of two).
+    """
     unknown = sorted(set(payload) - {FIELD})
     if unknown:
         raise AvuInputError(path, unknown[0], f"unknown field; expected '{FIELD}'")
@@ -83,12 +94,20 @@ def check_payload(path: Path | None, ids: Sequence[str], payload: Mapping[str, A
         raise AvuInputError(path, FIELD, f"heatmaps of {arr.shape[1]}x{arr.shape[2]} pixels; each side needs >= {MIN_SIDE}")
     with np.errstate(over="ignore"):
         out = arr.astype(np.float32, copy=False)
+    return arr, out
+
+
+def check_finite(path: Path | None, ids: Sequence[str], given: np.ndarray, out: np.ndarray) -> None:
+    """One-line error naming the first sample whose map has NaN/inf, or a value float32 cannot hold.
+
+    ``given``: the maps as given; ``out``: their float32 copy (`payload_arrays`); ``ids`` theirs.
+    """
+    with np.errstate(over="ignore"):
         # one pass without a temporary (NaN and inf reach the sum; a sum that overflows looks again)
         suspect = out.size and not np.isfinite(np.add.reduce(out.reshape(-1)))
     if suspect and not np.isfinite(out).all():  # NaN/inf given, or too large for float32: name the sample
-        row = int(np.argmax(~np.isfinite(out).reshape(n, -1).all(axis=1)))
-        _as_float32(path, f"sample {ids[row]!r}: {FIELD}", arr[row])
-    return {FIELD: out}
+        row = int(np.argmax(~np.isfinite(out).reshape(len(out), -1).all(axis=1)))
+        _as_float32(path, f"sample {ids[row]!r}: {FIELD}", given[row])
 
 
 def _json_payload(path: Path, preds: Mapping[str, Any]) -> tuple[list[str], dict[str, np.ndarray]]:

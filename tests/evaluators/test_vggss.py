@@ -387,3 +387,16 @@ def test_torch_payload_equals_numpy_payload(refs) -> None:
         evaluator.update(ids, payload)
         results.append(evaluator.compute().to_dict())
     assert results[0] == results[1] and results[0]["partial"]
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, 1e39])
+def test_update_names_the_sample_with_a_bad_value_in_a_later_chunk(refs, bad: float) -> None:
+    """The evaluator scans each chunk for NaN/inf just before scoring it (not the whole payload first)."""
+    ids = refs.ids[: kernels.DEFAULT_CHUNK + 5]
+    maps = np.random.default_rng(6).standard_normal((len(ids), 14, 14))  # float64: 1e39 overflows float32
+    maps[kernels.DEFAULT_CHUNK + 2, 3, 4] = bad
+    evaluator = VggssEvaluator(refs, allow_partial=True)
+    reason = "overflows float32" if np.isfinite(bad) else "non-finite value"
+    with pytest.raises(AvuInputError, match=f"{ids[kernels.DEFAULT_CHUNK + 2]}.*{reason}"):
+        evaluator.update(ids, {"heatmaps": maps})
+    assert not evaluator._records  # nothing kept from the chunks scored before the bad one

@@ -170,3 +170,25 @@ def test_upsampling_is_skipped_only_where_it_copies(protocol: str) -> None:
     maps[1, :2, :2] = np.float32(1e-42)  # subnormal
     for m in maps:
         assert np.array_equal(upsampled(m, protocol).view(np.uint32), m.view(np.uint32))
+
+
+@pytest.mark.parametrize("shape", [(14, 14), (7, 7), (13, 17), (2, 2), (224, 100), (5, 224)])
+def test_opencv_bilinear_rows_equal_torch_interpolate(shape: tuple[int, int]) -> None:
+    """The ``ezvsl`` upsampling by OpenCV calls (`_bilinear_rows`) is ``F.interpolate`` bit for bit
+    (up to the sign of an exact zero), on random, quantised, constant and wide-ranging maps."""
+    if not kernels._bilinear_rows_is_exact(*shape, SIZE):
+        pytest.skip("this OpenCV build does not fuse its multiply-adds: the evaluator takes the torch path")
+    rng = np.random.default_rng(sum(shape))
+    h, w = shape
+    maps = np.stack([
+        *rng.standard_normal((4, h, w), dtype=np.float32),
+        *(rng.integers(0, 4, (3, h, w)) * np.float32(0.1)).astype(np.float32),
+        np.full((h, w), np.float32(0.3)), np.full((h, w), np.float32(-0.0)),
+        (rng.standard_normal((h, w)) * np.float32(1e30)).astype(np.float32),
+        (rng.standard_normal((h, w)) * np.float32(1e-38)).astype(np.float32),
+        np.exp(np.float32(3) * rng.standard_normal((h, w), dtype=np.float32)).astype(np.float32),
+    ]).astype(np.float32)
+    out = np.empty((SIZE, len(maps), SIZE), dtype=np.float32)
+    kernels._bilinear_rows(maps, SIZE, out)
+    want = np.stack([upsampled(m, "ezvsl") for m in maps])
+    assert np.array_equal(out.transpose(1, 0, 2), want)
