@@ -18,6 +18,7 @@ import pytest
 from avu import BENCHMARK_IDS
 from avu.benchmarks import dataset_dir, get_spec
 from tests.helpers.cli import run_cli
+from tests.helpers.predictions import write_payload
 
 KINDS = ("oracle", "prior", "chance")
 
@@ -39,18 +40,6 @@ def one_torch_thread():
 def _one_torch_thread():
     with one_torch_thread():
         yield
-
-
-def write_predictions(path: Path, benchmark: str, ids: list[str], payload: dict) -> Path:
-    """NPZ (ids + arrays) or, for MUSIC-AVQA, the JSON envelope (docs/predictions.md)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if benchmark == "avqa":
-        doc = {"benchmark": benchmark, "predictions": {sid: {"answer": a} for sid, a in zip(ids, payload["answers"])}}
-        path.write_text(json.dumps(doc))
-    else:
-        with open(path, "wb") as f:
-            np.savez_compressed(f, ids=np.asarray(ids), benchmark=np.asarray(benchmark), **payload)
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -75,7 +64,7 @@ def _score(b: str, tiny_suite: Path, folder: Path, predictions) -> dict[str, Pat
     for kind in KINDS:
         payload = predictions(b, kind, refs, train, np.random.default_rng(0))
         suffix = ".json" if b == "avqa" else ".npz"
-        pred = write_predictions(folder / "predictions" / f"{b}-{kind}{suffix}", b, list(refs.ids), payload)
+        pred = write_payload(folder / "predictions" / f"{b}-{kind}{suffix}", b, list(refs.ids), payload)
         result = folder / "results" / f"{b}-{kind}.json"
         run = run_cli("evaluate", "--benchmark", b, "--predictions", pred, "--data-root", tiny_suite,
                       "--output", result)

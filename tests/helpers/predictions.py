@@ -81,3 +81,13 @@ def write_npz(path: Path, compressed: bool = False, **arrays: np.ndarray) -> Pat
     with open(path, "wb") as f:
         (np.savez_compressed if compressed else np.savez)(f, **arrays)
     return path
+
+
+def write_payload(path: Path, benchmark_id: str, ids: list[str], payload: dict) -> Path:
+    """A model's payload as its prediction file: NPZ (ids + arrays) or, for MUSIC-AVQA, the JSON
+    envelope (docs/predictions.md)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if benchmark_id == "avqa":
+        return write_json(path, {"benchmark": benchmark_id,
+                                 "predictions": {sid: {"answer": a} for sid, a in zip(ids, payload["answers"])}})
+    return write_npz(path, compressed=True, ids=np.asarray(ids), benchmark=np.asarray(benchmark_id), **payload)

@@ -24,20 +24,10 @@ from avu.reproduce.runner import RunOutcome
 from avu.results import ReferenceResults
 from avu.results.catalog import transfer_pair
 from avu.results.validate import validate
+from tests.helpers.predictions import write_payload
 
 REPO = Path(__file__).resolve().parents[2]
 PAIRS = [p.configuration for p in plan.transfer_runs(list(BENCHMARK_IDS), 0)]
-
-
-def _write_predictions(path: Path, benchmark_id: str, ids: list[str], payload: dict) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if benchmark_id == "avqa":
-        doc = {"benchmark": benchmark_id, "predictions": {s: {"answer": a} for s, a in zip(ids, payload["answers"])}}
-        path.write_text(json.dumps(doc))
-    else:
-        with open(path, "wb") as f:
-            np.savez_compressed(f, ids=np.asarray(ids), benchmark=np.asarray(benchmark_id), **payload)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +44,7 @@ def scored(tiny_suite: Path, tmp_path_factory) -> dict[str, dict[str, dict]]:
         out[b] = {}
         for kind in ("prior", "oracle", "chance"):
             payload = predictions(b, kind, refs, train, np.random.default_rng(0))
-            path = _write_predictions(folder / f"{b}-{kind}{'.json' if b == 'avqa' else '.npz'}", b, list(refs.ids),
+            path = write_payload(folder / f"{b}-{kind}{'.json' if b == 'avqa' else '.npz'}", b, list(refs.ids),
                                       payload)
             evaluator = spec.evaluator(refs)
             evaluator.update(*spec.read_predictions(path, refs))
