@@ -200,11 +200,13 @@ def test_pinning_again_keeps_a_single_run_pinned_with_the_same_values(pinned, re
 def test_check_without_the_pins_fails_in_one_line(ref_copy: Path, tiny_suite: Path, tmp_path: Path, monkeypatch,
                                                   capsys):
     monkeypatch.setattr(cli, "execute", _no_training)
+    for pair in ref_copy.rglob("pair_*.json"):  # the state before any transfer pin
+        pair.unlink()
     before = _snapshot(ref_copy)
     assert main(_args(tiny_suite, tmp_path, "--check")) == 2
     captured = capsys.readouterr()
     assert len(captured.err.splitlines()) == 1 and not captured.out, captured.err
-    # the committed tree pins the single runs (the ablation's), no pair yet
+    # the single runs stay pinned (the ablation's), no pair
     assert "pair_ave__llp.generated.json and 41 more" in captured.err and "--table transfer --pin" in captured.err
     assert _snapshot(ref_copy) == before
 
