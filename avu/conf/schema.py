@@ -112,6 +112,7 @@ class Loss:
     label_smoothing: float = MISSING
     parsing: float = MISSING
     segment: float = MISSING
+    world: float = MISSING
     guide: float = MISSING
     mask: float = MISSING
     mask_frames: int = MISSING

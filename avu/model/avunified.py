@@ -299,6 +299,10 @@ class AVUnified(nn.Module):
             seg = self._segment_loss(task, enc, batch)
             parts["segment"] = seg
             total = total + float(lc["segment"]) * seg
+        if "world_target" in batch and float(lc["world"]) > 0:
+            world_loss = self._world_loss(enc, batch)
+            parts["world"] = world_loss
+            total = total + float(lc["world"]) * world_loss
         if task in MASK_HEAD_TASKS and "mask_target" in batch and float(lc["mask"]) > 0:
             mask_loss = self._mask_loss(task, enc, batch)
             parts["mask"] = mask_loss
@@ -320,6 +324,37 @@ class AVUnified(nn.Module):
         if task == "ave":  # one class per segment (28 = background)
             return F.cross_entropy(logits.flatten(0, 1), target.flatten().long())
         return F.binary_cross_entropy_with_logits(logits, target.float())  # AVSS: classes present per frame
+
+    def world_logits(self, enc: Encoded) -> torch.Tensor:
+        """(B, T, W) scores of each segment against the world-category embeddings (the part
+        of a class token's embedding that every benchmark naming the category shares)."""
+        if self.decoder.world_embed is None:
+            raise ValueError("model.loss.world needs model.decoder.share_world_classes: true")
+        feats = self.segment_head(torch.cat([enc.audio, enc.visual], dim=-1))
+        return feats @ self.decoder.world_embed.weight.t() / math.sqrt(self.d_model)
+
+    def _world_loss(self, enc: Encoded, batch: Mapping[str, Any]) -> torch.Tensor:
+        """Cross-entropy of each labelled segment over the world categories, the target spread
+        evenly over the segment's categories; segments naming none (background, silence) are
+        left out. A softmax, not per-category BCE: with 125 categories and one or two positives,
+        BCE's gradient is almost all "absent" (measured, docs/design.md)."""
+        logits = self.world_logits(enc).float()
+        # the embedding has rows up to the last category a class token names (VGG-SS-only
+        # categories have no token, so nothing to share)
+        target = batch["world_target"].float()[..., : logits.shape[-1]]
+        pooled = batch["world_pooled"].bool()  # weak labels (LLP): one clip-level decision, max over time
+        if bool(pooled.any()):
+            logits = torch.where(pooled[:, None, None], logits.amax(dim=1, keepdim=True).expand_as(logits), logits)
+        count = target.sum(dim=-1)
+        labelled = count > 0
+        if pooled.any():  # a pooled clip is one decision, not T
+            first = torch.zeros_like(labelled)
+            first[:, 0] = True
+            labelled = labelled & (~pooled[:, None] | first)
+        if not bool(labelled.any()):
+            return logits.sum() * 0.0
+        soft = target[labelled] / count[labelled, None]
+        return -(soft * F.log_softmax(logits[labelled], dim=-1)).sum(dim=-1).mean()
 
     def _mask_loss(self, task: str, enc: Encoded, batch: Mapping[str, Any]) -> torch.Tensor:
         target = batch["mask_target"]
@@ -434,17 +469,21 @@ class AVUnified(nn.Module):
         source = self.decode_cfg["avss_classes"]
         if source == "tokens":  # the classes the decoder names per frame
             return np.stack([d["present"] for d in decoded]).astype(bool)
-        if source in ("segment", "segment_top1"):  # the per-frame class head (the segment loss)
+        if source in ("segment", "segment_top1", "tokens_top1"):  # the per-frame class head (the segment loss)
             prob = torch.sigmoid(self.segment_logits("avss", enc).float()).cpu().numpy()
             present = np.zeros((*prob.shape[:2], prob.shape[2] + 1), dtype=bool)
             if source == "segment":
                 present[..., 1:] = prob >= 0.5
             else:  # its most probable class: every sounding pixel of the frame takes it
                 np.put_along_axis(present[..., 1:], prob.argmax(axis=2)[..., None], True, axis=2)
+            if source == "tokens_top1":  # ... in the frames the decoder names (any class) only
+                named = np.stack([d["present"] for d in decoded]).astype(bool)[..., 1:].any(axis=2)
+                present &= named[..., None]
             return present
         if source == "pixels":
             return None
-        raise ValueError(f"model.decode.avss_classes must be tokens|segment|segment_top1|pixels, got {source!r}")
+        raise ValueError(f"model.decode.avss_classes must be tokens|segment|segment_top1|tokens_top1|pixels, "
+                         f"got {source!r}")
 
     def _avss_labels(self, decoded: list[dict[str, Any]], enc: Encoded, logits: torch.Tensor) -> np.ndarray:
         """(B, T, 224, 224) AVSS labels. Softmax form: per pixel, the argmax over background and

@@ -27,7 +27,7 @@ from avu.train.batches import collate
 from avu.train.targets import train_targets
 
 #: bump when the cached layout or its arithmetic (avu.train.targets included) changes
-CACHE_VERSION = 5
+CACHE_VERSION = 6
 
 
 @dataclass

@@ -7,17 +7,24 @@
   the mask head's resolution;
 - ``video_labels``: LLP weak labels;
 - ``segment_target``: per-segment classes for the auxiliary segment classifier (AVE labels,
-  AVSS classes present per frame).
+  AVSS classes present per frame);
+- ``world_target``: (T, W) the world categories (avu.data.world) sounding and visible in each
+  segment, for the world-category loss that every labelled task shares (``model.loss.world``):
+  AVE events, AVSS classes per frame, the VGG-SS class and the S4 category in every segment;
+  LLP: its weak labels, which the loss pools over time (``world_pooled``). MS3 and MUSIC-AVQA
+  name no sounding category.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, Mapping
 
 import numpy as np
 
 from avu.codec import FRAMES, TokenCodec
 from avu.codec import primitives as P
+from avu.data import world
 
 
 def _frames_fraction(masks: np.ndarray, side: int) -> np.ndarray:
@@ -53,6 +60,10 @@ def train_targets(task: str, target: Mapping[str, Any], codec: TokenCodec, geome
             cls = cls[(cls > 0) & (cls <= n)]
             present[k, cls - 1] = 1.0
         out["segment_target"] = present
+    categories = world_categories(task, target, codec)
+    if categories is not None:
+        out["world_target"] = categories
+        out["world_pooled"] = np.asarray(task == "llp")
     if "mask_valid" in target:
         valid = np.asarray(target["mask_valid"], dtype=bool)
         out["mask_valid"] = valid
@@ -60,6 +71,48 @@ def train_targets(task: str, target: Mapping[str, Any], codec: TokenCodec, geome
             # partially annotated (official S4 train: frame 1 only): the presence tokens
             # would claim the other frames are empty, so the sample carries no token target
             out["tokens"] = np.asarray([out["tokens"][0], codec.pad], dtype=np.int64)
+    return out
+
+
+@cache
+def _world_index(benchmark: str, names: tuple[str, ...]) -> np.ndarray:
+    """Per class of a benchmark's list: its world category index (-1: none)."""
+    index = {c: i for i, c in enumerate(world.categories())}
+    mapping = world.class_map(benchmark)
+    return np.asarray([index[mapping[n]] if n in mapping else -1 for n in names], dtype=np.int64)
+
+
+def world_categories(task: str, target: Mapping[str, Any], codec: TokenCodec) -> np.ndarray | None:
+    """(T, W) float multi-hot of the world categories sounding in each segment, or None where
+    the task names none (MS3, MUSIC-AVQA) or the sample carries no class (features datasets)."""
+    W, T = len(world.categories()), FRAMES[task]
+    out = np.zeros((T, W), dtype=np.float32)
+    if task == "ave":
+        labels = np.asarray(target["labels"]).reshape(-1)
+        index = _world_index("ave", tuple(codec.classes.ave))
+        for t, c in enumerate(labels):
+            if 0 <= c < len(index) and index[c] >= 0:
+                out[t, index[c]] = 1.0
+    elif task == "llp":  # weak: the video's labels, pooled over time by the loss
+        index = _world_index("llp", tuple(codec.classes.llp))
+        for c in np.flatnonzero(np.asarray(target["video_labels"]).reshape(-1) > 0.5):
+            if index[c] >= 0:
+                out[:, index[c]] = 1.0
+    elif task in ("vggss", "avs_s4") and "class" in target:
+        index = {c: i for i, c in enumerate(world.categories())}
+        mapping = world.class_map(task)
+        name = str(target["class"])
+        if name not in mapping:
+            return None
+        out[:, index[mapping[name]]] = 1.0
+    elif task == "avss":
+        index = _world_index("avss", tuple(codec.classes.avss))
+        for t, frame in enumerate(np.asarray(target["labels"])):
+            for c in np.unique(frame):
+                if 0 < c <= len(index) and index[c - 1] >= 0:
+                    out[t, index[c - 1]] = 1.0
+    else:
+        return None
     return out
 
 

@@ -171,7 +171,7 @@ def test_missing_local_weights_is_a_one_line_error(model_cfg, tmp_path):
 
 
 @pytest.mark.parametrize("form", ["softmax", "factored"])
-@pytest.mark.parametrize("source", ["tokens", "segment", "segment_top1", "pixels"])
+@pytest.mark.parametrize("source", ["tokens", "segment", "segment_top1", "tokens_top1", "pixels"])
 def test_avss_mask_forms_and_class_sources(model_cfg, form, source):
     cfg = model_cfg(f"model.loss.avss_mask={form}", f"model.decode.avss_classes={source}")
     torch.manual_seed(0)

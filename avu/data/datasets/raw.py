@@ -105,7 +105,10 @@ def avs_binary_specs(root: Path, split: str, benchmark: str, version: str | None
             wav = base / "audio_wav" / split / f"{name}.wav"
         valid = np.zeros(5, bool)
         valid[: refs.frames] = True
-        specs.append(SampleSpec(name, ClipMedia(name, wav, 5.0, 5, frames=frames), {"mask_valid": valid},
+        target = {"mask_valid": valid}
+        if benchmark == "avs_s4":
+            target["class"] = refs.categories[name]  # S4: one sounding category per video
+        specs.append(SampleSpec(name, ClipMedia(name, wav, 5.0, 5, frames=frames), target,
                                 lazy_target={"masks": _avs_masks(refs, name, 5)}))
     return specs, refs, 5.0
 
