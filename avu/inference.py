@@ -48,13 +48,20 @@ def recorded_config(path: Path, state: dict[str, Any]) -> dict[str, Any]:
         raise AvuInputError(path, "identity", "the recorded config does not match the checkpoint's identity")
     cfg = copy.deepcopy(cfg)
     # decoding settings act at inference only (outside the identity): one newer than the
-    # checkpoint (model.decode.avss_classes) takes its default
+    # checkpoint decodes as the code did before the setting existed, else as today's default
     from omegaconf import OmegaConf
 
     from avu.conf import compose
 
-    cfg["model"]["decode"] = {**OmegaConf.to_container(compose().model.decode), **cfg["model"]["decode"]}
+    cfg["model"]["decode"] = {**OmegaConf.to_container(compose().model.decode), **DECODE_BEFORE_SETTING,
+                              **cfg["model"]["decode"]}
     return cfg
+
+
+#: decoding settings whose default is not what the code did before they existed: a checkpoint
+#: that does not record one keeps its old behaviour (AVSS frame classes came from the decoder's
+#: tokens until the world-category loss made the segment head's best class the default)
+DECODE_BEFORE_SETTING = {"avss_classes": "tokens"}
 
 
 def predict(args: argparse.Namespace) -> dict[str, Any]:

@@ -86,3 +86,15 @@ def test_out_among_the_data_or_on_a_file_is_refused(trained, tmp_path: Path) -> 
         assert res.code == 2 and expected in res.err and len(res.err.strip().splitlines()) == 1, res.err
         assert res.err.startswith(f"avu: error: {out}: --out: ")
     assert not (root / "ave" / "predicted").exists() and (tmp_path / "notes.txt").read_text() == "keep"
+
+
+def test_a_checkpoint_older_than_a_decode_setting_keeps_its_old_decoding(trained, tmp_path: Path) -> None:
+    from avu.inference import recorded_config
+    from avu.train import checkpoint as ckpt
+
+    _, run_dir, _ = trained
+    path = run_dir / "checkpoints" / "last.pt"
+    state = ckpt.load(path)
+    assert recorded_config(path, state)["model"]["decode"]["avss_classes"] == state["config"]["model"]["decode"]["avss_classes"]
+    del state["config"]["model"]["decode"]["avss_classes"]  # decode settings are outside the identity
+    assert recorded_config(path, state)["model"]["decode"]["avss_classes"] == "tokens"
