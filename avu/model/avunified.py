@@ -336,21 +336,16 @@ class AVUnified(nn.Module):
     def _world_loss(self, enc: Encoded, batch: Mapping[str, Any]) -> torch.Tensor:
         """Cross-entropy of each labelled segment over the world categories, the target spread
         evenly over the segment's categories; segments naming none (background, silence) are
-        left out. A softmax, not per-category BCE: with 125 categories and one or two positives,
-        BCE's gradient is almost all "absent" (measured, docs/design.md)."""
+        left out. A softmax, not per-category BCE: with about 90 categories and one or two
+        positives, BCE's gradient would be almost all "absent" (a design choice, not measured)."""
         logits = self.world_logits(enc).float()
         # the embedding has rows up to the last category a class token names (VGG-SS-only
         # categories have no token, so nothing to share)
         target = batch["world_target"].float()[..., : logits.shape[-1]]
-        pooled = batch["world_pooled"].bool()  # weak labels (LLP): one clip-level decision, max over time
-        if bool(pooled.any()):
-            logits = torch.where(pooled[:, None, None], logits.amax(dim=1, keepdim=True).expand_as(logits), logits)
+        if batch["task"] == "llp":  # weak labels: one clip-level decision, max over time
+            logits, target = logits.amax(dim=1, keepdim=True), target[:, :1]
         count = target.sum(dim=-1)
         labelled = count > 0
-        if pooled.any():  # a pooled clip is one decision, not T
-            first = torch.zeros_like(labelled)
-            first[:, 0] = True
-            labelled = labelled & (~pooled[:, None] | first)
         if not bool(labelled.any()):
             return logits.sum() * 0.0
         soft = target[labelled] / count[labelled, None]

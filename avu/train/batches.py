@@ -18,7 +18,7 @@ from avu.model.decoder import pad_sequences
 
 #: keys stacked along a new batch axis
 DENSE_KEYS = ("audio", "audio_feat", "frames", "visual_feat", "guide", "mask_target", "video_labels", "mask_valid",
-              "segment_target", "world_target", "world_pooled")
+              "segment_target", "world_target")
 
 
 def collate(task: str, samples: Sequence[Mapping[str, Any]], pad: int) -> dict[str, Any]:

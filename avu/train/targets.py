@@ -11,7 +11,7 @@
 - ``world_target``: (T, W) the world categories (avu.data.world) sounding and visible in each
   segment, for the world-category loss that every labelled task shares (``model.loss.world``):
   AVE events, AVSS classes per frame, the VGG-SS class and the S4 category in every segment;
-  LLP: its weak labels, which the loss pools over time (``world_pooled``). MS3 and MUSIC-AVQA
+  LLP: its weak labels in every segment (the loss pools LLP over time). MS3 and MUSIC-AVQA
   name no sounding category.
 """
 
@@ -63,7 +63,6 @@ def train_targets(task: str, target: Mapping[str, Any], codec: TokenCodec, geome
     categories = world_categories(task, target, codec)
     if categories is not None:
         out["world_target"] = categories
-        out["world_pooled"] = np.asarray(task == "llp")
     if "mask_valid" in target:
         valid = np.asarray(target["mask_valid"], dtype=bool)
         out["mask_valid"] = valid
@@ -75,9 +74,14 @@ def train_targets(task: str, target: Mapping[str, Any], codec: TokenCodec, geome
 
 
 @cache
+def _category_index() -> dict[str, int]:
+    return {c: i for i, c in enumerate(world.categories())}
+
+
+@cache
 def _world_index(benchmark: str, names: tuple[str, ...]) -> np.ndarray:
     """Per class of a benchmark's list: its world category index (-1: none)."""
-    index = {c: i for i, c in enumerate(world.categories())}
+    index = _category_index()
     mapping = world.class_map(benchmark)
     return np.asarray([index[mapping[n]] if n in mapping else -1 for n in names], dtype=np.int64)
 
@@ -99,12 +103,11 @@ def world_categories(task: str, target: Mapping[str, Any], codec: TokenCodec) ->
             if index[c] >= 0:
                 out[:, index[c]] = 1.0
     elif task in ("vggss", "avs_s4") and "class" in target:
-        index = {c: i for i, c in enumerate(world.categories())}
         mapping = world.class_map(task)
         name = str(target["class"])
         if name not in mapping:
             return None
-        out[:, index[mapping[name]]] = 1.0
+        out[:, _category_index()[mapping[name]]] = 1.0
     elif task == "avss":
         index = _world_index("avss", tuple(codec.classes.avss))
         for t, frame in enumerate(np.asarray(target["labels"])):

@@ -10,9 +10,6 @@ import torch
 from avu.data import world
 from avu.train.targets import train_targets, world_categories
 
-CATEGORY = {c: i for i, c in enumerate(world.categories())}
-
-
 def _names(target: np.ndarray) -> list[set[str]]:
     cats = world.categories()
     return [{cats[i] for i in np.flatnonzero(row)} for row in target]
@@ -27,14 +24,26 @@ def test_ave_segments_name_their_event_category_and_background_none(codec):
 
 
 def test_llp_weak_labels_name_every_segment_and_are_pooled(codec, model_cfg):
+    from avu.model import build_model
     from avu.model.avunified import model_geometry
+    from avu.train.batches import collate, example_batch
 
     video = np.zeros(len(codec.classes.llp), dtype=np.float32)
     video[list(codec.classes.llp).index("Dog")] = 1
     video[list(codec.classes.llp).index("Speech")] = 1
     out = train_targets("llp", {"video_labels": video}, codec, model_geometry(model_cfg()["model"]))
     assert _names(out["world_target"]) == [{world.category_of("llp", "Dog"), world.category_of("llp", "Speech")}] * 10
-    assert bool(out["world_pooled"])
+    # the loss pools LLP over time: one clip-level decision on the segments' maximum scores
+    cfg = model_cfg()
+    torch.manual_seed(0)
+    model = build_model(cfg["model"])
+    batch = example_batch(cfg, 2, task="llp", model=model)
+    batch["world_target"] = collate("llp", [out, out], codec.pad)["world_target"]
+    enc = model.encode(batch)
+    clip = model.world_logits(enc).float().amax(dim=1)
+    target = batch["world_target"][:, 0, : clip.shape[-1]]
+    expected = -(target / target.sum(-1, keepdim=True) * torch.log_softmax(clip, -1)).sum(-1).mean()
+    assert torch.allclose(model._world_loss(enc, batch), expected)
 
 
 @pytest.mark.parametrize("task, name", [("vggss", "dog barking"), ("avs_s4", "dog_barking")])
