@@ -1,6 +1,6 @@
-from avu.threads import prefer_passive_wait
+from avu.threads import choose_wait_policy
 
-prefer_passive_wait()  # before torch is imported (avu.threads)
+choose_wait_policy()  # before torch is imported (avu.threads)
 
 from avu.reproduce.cli import main  # noqa: E402
 

@@ -130,7 +130,10 @@ def _train_parallel(specs: list[plan.RunSpec], settings: Settings, jobs: int) ->
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
+    from avu.threads import for_parallel_runs
+
     print(f"avu.reproduce: {len(specs)} runs, {jobs} at a time", flush=True)
+    for_parallel_runs()  # side-by-side runs compete for the cores: their threads sleep while waiting
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
         futures = {pool.submit(execute, spec, settings, False): spec for spec in specs}

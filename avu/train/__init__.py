@@ -8,31 +8,24 @@ See docs/training.md.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:
+    from avu.train.batches import collate, example_batch, to_device
+    from avu.train.step import train_step
 
-from avu.train.batches import collate, example_batch, to_device
+# Imported on first use: ``python -m avu.train`` loads this package before its ``__main__``, which
+# must choose the OpenMP wait policy before torch (hence OpenMP) is loaded (avu.threads).
+_LAZY = {"collate": "avu.train.batches", "example_batch": "avu.train.batches", "to_device": "avu.train.batches",
+         "train_step": "avu.train.step"}
 
 
-def train_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: Mapping[str, Any], *,
-               amp: bool | None = None, grad_clip: float = 1.0, step_fn: Any = None) -> torch.Tensor:
-    """Forward, backward and optimizer step on one batch; returns the (detached) loss.
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from importlib import import_module
 
-    ``amp`` None: bf16 autocast on CUDA only. ``step_fn``: what computes the loss (e.g. a
-    ``torch.compile``d model); default the model itself (its forward is ``training_loss``).
-    """
-    device_type = "cuda" if next(model.parameters()).is_cuda else "cpu"
-    amp = device_type == "cuda" if amp is None else amp
-    fn = model if step_fn is None else step_fn  # a compiled module has no truth value
-    with torch.autocast(device_type=device_type, dtype=torch.bfloat16, enabled=amp):
-        loss, _ = fn(batch)
-    loss.backward()
-    if grad_clip > 0:
-        torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-    optimizer.step()
-    optimizer.zero_grad(set_to_none=True)
-    return loss.detach()
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'avu.train' has no attribute {name!r}")
 
 
 __all__ = ["example_batch", "train_step", "collate", "to_device"]

@@ -13,9 +13,9 @@ from __future__ import annotations
 import os
 import sys
 
-from avu.threads import prefer_passive_wait
+from avu.threads import choose_wait_policy
 
-prefer_passive_wait()  # before torch is imported (avu.threads)
+choose_wait_policy()  # before torch is imported (avu.threads)
 
 import hydra  # noqa: E402
 from hydra.core.hydra_config import HydraConfig  # noqa: E402

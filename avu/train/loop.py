@@ -28,6 +28,7 @@ from avu.train import distributed as D
 from avu.train.batches import to_device
 from avu.train.data import build_task_data, cache_dir_for, suite_fingerprint
 from avu.train.predict import evaluate_task
+from avu.threads import wait_policy
 from avu.train.sampler import Schedule, check_sizes, rank_slice, task_probabilities
 
 RESULTS = "results.json"
@@ -326,7 +327,7 @@ def _run(cfg: Mapping[str, Any], tcfg: Mapping[str, Any], run_dir: Path, info: D
             seed=seed, config=_container(cfg), config_identity=identity,
             data={"root": str(root), "fingerprint": suite_fingerprint(root),
                   "manifest_hashes": {t: r["manifest_hash"] for t, r in results.items()}},
-            torch_threads=torch.get_num_threads(),
+            torch_threads=torch.get_num_threads(), omp_wait_policy=wait_policy(),
             platform=provenance.compute_platform() if info.device.type == "cpu" else str(info.device)),
     }
     if info.main:
