@@ -283,13 +283,14 @@ def _height_rows(n_in: int, n_out: int) -> tuple[tuple[int, int, float, float], 
 
 
 def _bilinear_rows(maps: np.ndarray, size: int, out: np.ndarray) -> np.ndarray:
-    """`_separable_bilinear`'s arithmetic by OpenCV calls, into ``out`` laid out (size, n, size): row y of every map.
+    """`_separable_bilinear`'s arithmetic by OpenCV calls, into ``out`` indexed (size, n, size): row y of every map.
 
     The same two fma passes as ATen (`align_corners_axis`): along the width,
     ``fma(x0, w0, x1 * w1)`` by ``np.multiply`` and ``cv2.accumulateProduct`` (``dst += a * b``,
     one fused multiply-add per element in this OpenCV build); along the height, output row y of
     all the chunk's maps in one ``cv2.addWeighted(r0, l0, r1, l1, 0)``, which OpenCV computes as
-    ``fma(r0, l0, fma(r1, l1, 0))``: one pass over the output, one contiguous call per row.
+    ``fma(r0, l0, fma(r1, l1, 0))``: one pass over the output, one call per row. ``out`` may be
+    the transposed view of (n, size, size) maps: OpenCV writes the strided rows in place.
     `_bilinear_rows_is_exact` checks the whole result against ``F.interpolate`` before it is used
     (the sign of an exact zero may differ: ``+0`` where torch adds ``-0``; no count sees it).
     """
@@ -323,15 +324,15 @@ def _bilinear_rows_is_exact(h: int, w: int, size: int) -> bool:
     for n in (3, 16):
         scales = np.array([1e-3, 1.0, 37.0, 1e4], dtype=np.float32)[np.arange(n) % 4, None, None]
         probe = (rng.standard_normal((n, h, w)).astype(np.float32) * scales).astype(np.float32)
-        out = np.empty((size, n, size), dtype=np.float32)
+        out = np.empty((n, size, size), dtype=np.float32)  # as `box_terms` lays it out
         try:
-            _bilinear_rows(probe, size, out)
+            _bilinear_rows(probe, size, out.transpose(1, 0, 2))
         except cv2.error:  # an OpenCV refusal means: not this path
             return False
         with torch.no_grad():
             reference = F.interpolate(torch.from_numpy(probe)[:, None], size=(size, size), mode="bilinear",
                                       align_corners=True)[:, 0].numpy()
-        if not np.array_equal(out.transpose(1, 0, 2), reference):
+        if not np.array_equal(out, reference):
             return False
     return True
 
@@ -649,8 +650,8 @@ def ciou_terms_boxes(
 #    box (one compare-and-count over the box, per map).
 #
 # For ``bilinear_align_corners`` the chunk is upsampled row by row (`_bilinear_rows`: one OpenCV
-# call per output row for all the chunk's maps), so its values lie (224, n, 224); the per-map steps
-# read each map as a strided view.
+# call per output row for all the chunk's maps), each call writing row y of every map in place
+# (a strided destination), so the per-map steps read contiguous maps.
 #
 # An f-tie that crosses a bin edge is followed into the neighbouring bin (``cv2.minMaxLoc`` under
 # a mask). Constant maps, maps whose bins could lose monotonicity (|v| above 2**20 / 255 spans,
@@ -753,16 +754,17 @@ def box_terms(
     s, p = size, size * size
     k = int(size * size / 2)
     work = Workspace.ensure(work, n, size)
-    resize, row_major = False, False  # row_major: the values lie (s, n, s), row y of every map together
+    resize = False
     if maps.shape[1:] == (s, s):
         storage = maps
     elif upsampling == "cv2_linear":
         storage, resize = work.values[:n], True
     elif upsampling == "bilinear_align_corners" and _bilinear_rows_is_exact(maps.shape[1], maps.shape[2], s):
-        storage, row_major = _bilinear_rows(maps, s, work.values[:n].reshape(s, n, s)), True
+        storage = work.values[:n]
+        _bilinear_rows(maps, s, storage.reshape(n, s, s).transpose(1, 0, 2))
     else:
         storage = upsample(maps, upsampling, size, work)
-    grid = storage.reshape(s, n, s).transpose(1, 0, 2) if row_major else storage.reshape(n, s, s)  # (n, s, s) views
+    grid = storage.reshape(n, s, s)
     t = _mark(timings, "upsample", t)
 
     # 1. min, max and 8-bit bins of every map
@@ -807,8 +809,6 @@ def box_terms(
     where = np.flatnonzero(scratch)  # bin-b pixels, by map, then by pixel
     owner = np.repeat(np.arange(n), sizes)
     start = np.cumsum(sizes) - sizes
-    if row_major:  # (map, y, x) -> (y, map, x)
-        where = where + owner * (s - p) + (where - owner * p) // s * ((n - 1) * s)
     gathered = storage.reshape(-1)[where]
     t = _mark(timings, "median bin, gather it", t)
 
