@@ -23,12 +23,12 @@ from tqdm import tqdm
 from avu import fileio, provenance
 from avu.errors import AvuInputError
 from avu.model import build_model, count_parameters
+from avu.threads import wait_policy
 from avu.train import checkpoint as ckpt
 from avu.train import distributed as D
 from avu.train.batches import to_device
 from avu.train.data import build_task_data, cache_dir_for, suite_fingerprint
 from avu.train.predict import evaluate_task
-from avu.threads import wait_policy
 from avu.train.sampler import Schedule, check_sizes, rank_slice, task_probabilities
 
 RESULTS = "results.json"

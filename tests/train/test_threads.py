@@ -1,5 +1,6 @@
 """The OpenMP wait policy the entry points choose (avu.threads): speed only, never a number."""
 
+import os
 import subprocess
 import sys
 
@@ -22,10 +23,10 @@ def _child(env: dict, code: str) -> str:
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
 
 
-def test_the_users_environment_wins_and_parallel_runs_wait_passively(monkeypatch):
+def test_the_users_environment_wins_and_parallel_runs_wait_passively():
     code = ("import os, avu.threads as t; r = t.choose_wait_policy(); t.for_parallel_runs(); "
             "print(r, os.environ.get('OMP_WAIT_POLICY'))")
-    base = {k: v for k, v in __import__("os").environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    base = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
     assert _child({**base, "OMP_WAIT_POLICY": "ACTIVE"}, code).split() == ["None", "ACTIVE"]
     chosen, after = _child(base, code).split()
     assert chosen in ("ACTIVE", "PASSIVE") and after == "PASSIVE"  # avu's own choice yields to --jobs
@@ -36,4 +37,4 @@ def test_nothing_is_set_once_torch_is_loaded(monkeypatch):
 
     monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
     assert threads.choose_wait_policy() is None
-    assert "OMP_WAIT_POLICY" not in __import__("os").environ
+    assert "OMP_WAIT_POLICY" not in os.environ
