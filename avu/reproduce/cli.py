@@ -85,11 +85,15 @@ def ensure_suite(settings: Settings) -> None:
     """Generate the embedded suite on first use (never for real data)."""
     from avu.data.annotations.common import SUITE_MARKER
 
-    if settings.data_root is not None or (settings.suite / SUITE_MARKER).is_file():
-        return
-    from avu.data.synth.generate import generate
+    from avu.data.synth.generate import generate, stale_reason
 
-    print(f"avu.reproduce: generating the {settings.size} suite at {settings.suite} (once)", flush=True)
+    if settings.data_root is not None:
+        return
+    stale = stale_reason(settings.suite)
+    if (settings.suite / SUITE_MARKER).is_file() and stale is None:
+        return
+    why = f" again ({stale})" if stale else " (once)"
+    print(f"avu.reproduce: generating the {settings.size} suite at {settings.suite}{why}", flush=True)
     t0 = time.perf_counter()
     generate(settings.suite, size=settings.size, seed=0)
     print(f"avu.reproduce: suite ready in {time.perf_counter() - t0:.0f} s", flush=True)

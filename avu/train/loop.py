@@ -64,16 +64,18 @@ def ensure_data(data_cfg: Mapping[str, Any], info: D.DistInfo, tasks: list[str])
     """The data root; the generated suite is generated there first when missing."""
     from avu.benchmarks import dataset_dir
 
+    from avu.data.synth.generate import generate, stale_reason
+
     root = Path(data_cfg["root"])
     missing = [t for t in tasks if not dataset_dir(root, t).exists()]
     gen = data_cfg["generate"]
-    if missing and info.main:
+    stale = stale_reason(root) if gen["enabled"] else None  # an older generated suite is rebuilt
+    if (missing or stale) and info.main:
         if not gen["enabled"]:
             raise AvuInputError(dataset_dir(root, missing[0]), None,
                                 f"no {missing[0]} dataset under the data root (data.root={root})")
-        from avu.data.synth.generate import generate
-
-        print(f"avu.train: generating the {gen['size']} suite at {root}", flush=True)
+        why = f" again ({stale})" if stale else ""
+        print(f"avu.train: generating the {gen['size']} suite at {root}{why}", flush=True)
         generate(root, size=str(gen["size"]), seed=int(gen["seed"]))
     D.barrier(info)
     return root

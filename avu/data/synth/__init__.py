@@ -6,4 +6,4 @@ benchmark needs and writes them in its official on-disk format; `generate` runs 
 whole suite in parallel and records ``avu_suite.json``.
 """
 
-GENERATOR_VERSION = "2.0"
+GENERATOR_VERSION = "2.1"
