@@ -138,3 +138,23 @@ def test_knobs_change_the_suite_and_bad_knobs_are_one_line_errors(tiny_suite: Pa
     for bad in ("noise=1", "noise_level=x", "noise_level=2"):
         r = run_cli("data", "synth", "--out", tmp_path / "bad", "--size", "tiny", "--knob", bad)
         assert r.code == 2 and len(r.err.strip().splitlines()) == 1 and "--knob" in r.err
+
+
+def test_stale_suite_is_named_and_real_data_is_never_judged(tmp_path: Path):
+    from avu.data.synth import GENERATOR_VERSION
+    from avu.data.synth.generate import stale_reason
+
+    def suite(name: str, **info) -> Path:
+        root = tmp_path / name
+        root.mkdir()
+        record = {"generator": "avu.data.synth", "generator_version": GENERATOR_VERSION, "size": "small",
+                  "clips": {"vggss": dict(zip(("train", "val", "test"), SIZES["small"]["vggss"]))}}
+        (root / SUITE_MARKER).write_text(json.dumps({**record, **info}))
+        return root
+
+    assert stale_reason(suite("current")) is None
+    assert "generator 2.0" in stale_reason(suite("old", generator_version="2.0"))
+    fewer = stale_reason(suite("fewer", clips={"vggss": {"train": 300, "val": 50, "test": 100}}))
+    assert fewer.startswith("vggss has") and "'test': 400" in fewer
+    assert stale_reason(suite("other", generator="someone else", generator_version="0")) is None
+    assert stale_reason(tmp_path / "no-marker") is None
