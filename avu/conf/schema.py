@@ -89,6 +89,7 @@ class Decoder:
 class MaskHead:
     dim: int = MISSING
     upsample: int = MISSING
+    vggss_region: str = MISSING
 
 
 @dataclass

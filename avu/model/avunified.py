@@ -142,6 +142,10 @@ class AVUnified(nn.Module):
         geo = self.geometry()
         skip_channels = self.visual_encoder.skip_channels if self.visual_encoder is not None else 0
         self.mask_head = MaskHead(d, skip_channels, int(cfg["mask_head"]["dim"]), norm=vcfg["norm"])
+        # a checkpoint from before the setting trained VGG-SS on the shared <sounding> class
+        self.vggss_region = str(cfg["mask_head"].get("vggss_region", "sounding"))
+        if self.vggss_region not in ("sounding", "box"):
+            raise ValueError(f"model.mask_head.vggss_region must be sounding|box, got {self.vggss_region!r}")
         self.mask_size = geo["mask"]
         self.parsing = ParsingHead(d, len(codec.classes.llp))
         self.segment_head = nn.Sequential(nn.LayerNorm(2 * d), nn.Linear(2 * d, d))
@@ -250,10 +254,13 @@ class AVUnified(nn.Module):
         return form == "factored"
 
     def _mask_class_ids(self, task: str) -> torch.Tensor:
-        """Mask-head classes: S4/MS3/VGG-SS ``<background>, <sounding>``; AVSS ``<background>``,
-        the 70 classes (softmax), with ``<sounding>`` between them when factored."""
+        """Mask-head classes: S4/MS3 ``<background>, <sounding>``; VGG-SS the same, or its own
+        ``<background>, <box>`` (``model.mask_head.vggss_region``); AVSS ``<background>``, the 70
+        classes (softmax), with ``<sounding>`` between them when factored."""
         c = self.codec
-        if task != "avss":
+        if task == "vggss" and self.vggss_region == "box":
+            ids = [c.background, c.box]
+        elif task != "avss":
             ids = [c.background, c.sounding]
         elif self._avss_factored():
             ids = [c.background, c.sounding, *c.class_ids("avss")]
