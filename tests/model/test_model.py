@@ -189,6 +189,29 @@ def test_avss_mask_forms_and_class_sources(model_cfg, form, source):
     assert labels.shape == (2, 10, 224, 224) and labels.dtype == np.uint8 and labels.max() <= 70
 
 
+@pytest.mark.parametrize("region", ["sounding", "box"])
+def test_vggss_mask_class_is_its_own_or_the_shared_sounding_one(model_cfg, region):
+    """vggss_region=box trains VGG-SS's own <box> mask class and leaves <sounding> to S4/MS3/AVSS."""
+    cfg = model_cfg(f"model.mask_head.vggss_region={region}")
+    torch.manual_seed(0)
+    model = build_model(cfg.model)
+    batch = example_batch(cfg, 2, "cpu", task="vggss", model=model)
+    model.train()
+    model.mask_logits("vggss", model.encode(batch)).sum().backward()
+    grad = model.decoder.embed.weight.grad
+    trained = {name for name in ("sounding", "box") if grad[getattr(model.codec, name)].abs().sum() > 0}
+    assert trained == {region}
+    model.eval()
+    heat = model.predict(batch)["heatmaps"]
+    assert heat.shape[0] == 2 and np.isfinite(heat).all()
+
+
+def test_unknown_vggss_region_is_refused(model_cfg):
+    cfg = model_cfg("model.mask_head.vggss_region=boxes")
+    with pytest.raises(ValueError, match="vggss_region must be sounding|box"):
+        build_model(cfg.model)
+
+
 def test_factored_avss_labels_are_the_sounding_pixels_classes(model_cfg):
     """Sounding pixels take the best allowed class; the rest is background."""
     cfg = model_cfg("model.loss.avss_mask=factored", "model.decode.mask_gate=[]")
