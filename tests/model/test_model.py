@@ -206,6 +206,16 @@ def test_vggss_mask_class_is_its_own_or_the_shared_sounding_one(model_cfg, regio
     assert heat.shape[0] == 2 and np.isfinite(heat).all()
 
 
+def test_a_config_from_before_vggss_region_keeps_the_shared_class(model_cfg):
+    """A checkpoint recorded before the setting existed trained VGG-SS on <sounding>."""
+    from omegaconf import OmegaConf
+
+    cfg = OmegaConf.to_container(model_cfg().model, resolve=True)
+    del cfg["mask_head"]["vggss_region"]
+    model = build_model(cfg)
+    assert model._mask_class_ids("vggss").tolist() == [model.codec.background, model.codec.sounding]
+
+
 def test_unknown_vggss_region_is_refused(model_cfg):
     cfg = model_cfg("model.mask_head.vggss_region=boxes")
     with pytest.raises(ValueError, match="vggss_region must be sounding|box"):
