@@ -218,7 +218,7 @@ def test_a_config_from_before_vggss_region_keeps_the_shared_class(model_cfg):
 
 def test_unknown_vggss_region_is_refused(model_cfg):
     cfg = model_cfg("model.mask_head.vggss_region=boxes")
-    with pytest.raises(ValueError, match="vggss_region must be sounding|box"):
+    with pytest.raises(ValueError, match=r"vggss_region must be sounding\|box"):
         build_model(cfg.model)
 
 
