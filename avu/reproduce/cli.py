@@ -83,12 +83,11 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def ensure_suite(settings: Settings) -> None:
     """Generate the embedded suite on first use (never for real data)."""
-    from avu.data.annotations.common import SUITE_MARKER
-
-    from avu.data.synth.generate import generate, stale_reason
-
     if settings.data_root is not None:
         return
+    from avu.data.annotations.common import SUITE_MARKER
+    from avu.data.synth.generate import generate, stale_reason
+
     stale = stale_reason(settings.suite)
     if (settings.suite / SUITE_MARKER).is_file() and stale is None:
         return
