@@ -69,6 +69,7 @@ class Prompt:
     max_words: int = MISSING
     depth: int = MISSING
     texts: Dict[str, str] = MISSING
+    world_words: bool = MISSING
 
 
 @dataclass

@@ -36,7 +36,7 @@ from avu.model.audio import build_audio
 from avu.model.decoder import TokenDecoder
 from avu.model.heads import MaskHead, ParsingHead
 from avu.model.layers import Block, count_parameters, grad_scale  # count_parameters: re-exported
-from avu.model.prompts import PromptEncoder, text_ids
+from avu.model.prompts import PromptEncoder, text_ids, world_word_groups
 from avu.model.spatial import AudioGuidedSpatial
 from avu.model.temporal import MultiScaleTemporal
 from avu.model.visual import VisualEncoder
@@ -123,6 +123,14 @@ class AVUnified(nn.Module):
         self.buckets = int(pcfg["buckets"])
         self.max_words = int(pcfg["max_words"])
         self.prompt = PromptEncoder(self.buckets, d, heads, int(pcfg["depth"]), self.max_words)
+        # a checkpoint from before the setting had no world words
+        self.world_words = bool(pcfg.get("world_words", False))
+        self.world_word_proj: nn.Module | None = None
+        if self.world_words:
+            if not bool(cfg["decoder"]["share_world_classes"]):
+                raise ValueError("model.prompt.world_words needs model.decoder.share_world_classes: true")
+            # the category embedding lives in the decoder's token space; map it into the words'
+            self.world_word_proj = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, d))
         memcfg = cfg["memory"]
         #: side of the time-averaged patch grid added to the memory (0: none)
         self.patch_grid = int(memcfg["patch_grid"])
@@ -139,6 +147,10 @@ class AVUnified(nn.Module):
             pad_to=int(dcfg["vocab_pad_to"]),
             shared_groups=world_token_groups(codec) if bool(dcfg["share_world_classes"]) else None,
         )
+        if self.world_words:  # recomputed from the world table, not saved: checkpoints keep their shape
+            groups = torch.from_numpy(world_word_groups(self.buckets))
+            rows = self.decoder.world_embed.num_embeddings
+            self.register_buffer("word_world", torch.where(groups < rows, groups, -1), persistent=False)
         geo = self.geometry()
         skip_channels = self.visual_encoder.skip_channels if self.visual_encoder is not None else 0
         self.mask_head = MaskHead(d, skip_channels, int(cfg["mask_head"]["dim"]), norm=vcfg["norm"])
@@ -209,7 +221,7 @@ class AVUnified(nn.Module):
         grid, skip = self._visual_grid(batch, b, t)
         sp = self.spatial(grad_scale(a, self.audio_grad_to_spatial), grid)
         a2, v2 = self.temporal(a, sp.pooled)
-        p, p_pad = self.prompt(text)
+        p, p_pad = self.prompt(text, self._world_words(text))
         time = self.time[:t]
         parts = [a2 + time + self.kind[0], v2 + time + self.kind[1], sp.location + time + self.kind[2]]
         if self.patch_grid:
@@ -223,6 +235,18 @@ class AVUnified(nn.Module):
             memory = block(memory, key_padding=safe)
         memory = self.memory_norm(memory)
         return Encoded(memory, padding, a2, v2, sp.patches, sp.map_logits, skip)
+
+    def _world_words(self, text: torch.Tensor) -> torch.Tensor | None:
+        """(B, L, d): for each word naming a world category, that category's shared embedding
+        (mapped into the word space); zero for the other words. None when the setting is off."""
+        if self.world_word_proj is None:
+            return None
+        groups = self.word_world[text]
+        named = (groups >= 0).unsqueeze(-1)
+        if not bool(named.any()):
+            return None
+        world = self.decoder.world_embed.weight[groups.clamp_min(0)]
+        return self.world_word_proj(world) * named
 
     def _patch_tokens(self, patches: torch.Tensor) -> torch.Tensor:
         """Audio-conditioned patches averaged over time and pooled to patch_grid^2 tokens."""

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from avu.codec.text import TEXT_PAD, encode_text
+from avu.codec.text import TEXT_PAD, encode_text, word_id, words
 from avu.model.layers import Block
 
 DEFAULT_PROMPTS = {
@@ -47,6 +47,25 @@ def text_ids(task: str, questions: Sequence[str] | None, batch: int, *, texts: M
     ]))
 
 
+def world_word_groups(buckets: int) -> np.ndarray:
+    """Per word id: the world category (avu.data.world) that word names in a MUSIC-AVQA question,
+    or -1. The words come from the answer vocabulary's instrument names ("acoustic_guitar":
+    "acoustic" and "guitar"); a word that would name two categories names none. A hash
+    collision gives another word the same id (rare with 2,048 buckets; avu.codec.text)."""
+    from avu.data import world
+
+    index = {c: i for i, c in enumerate(world.categories())}
+    named: dict[int, set[int]] = {}
+    for name, category in world.class_map("avqa").items():
+        for w in words(name.replace("_", " ")):
+            named.setdefault(word_id(w, buckets), set()).add(index[category])
+    groups = np.full(buckets, -1, dtype=np.int64)
+    for wid, cats in named.items():
+        if len(cats) == 1:
+            groups[wid] = next(iter(cats))
+    return groups
+
+
 class PromptEncoder(nn.Module):
     """Word ids (B, L) -> tokens (B, L, d) and the padding mask (B, L)."""
 
@@ -58,9 +77,12 @@ class PromptEncoder(nn.Module):
         self.blocks = nn.ModuleList([Block(d_model, heads) for _ in range(depth)])
         self.norm = nn.LayerNorm(d_model)
 
-    def forward(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, ids: torch.Tensor, extra: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``extra`` (B, L, d): added to the word embeddings (the world categories words name)."""
         padding = ids == TEXT_PAD
         x = self.embed(ids) + self.pos[: ids.shape[1]]
+        if extra is not None:
+            x = x + extra
         # rows with no words at all keep one (ignored later) key so attention stays defined
         safe = padding.clone()
         safe[:, 0] = False

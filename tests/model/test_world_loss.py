@@ -87,7 +87,7 @@ def test_the_world_loss_needs_shared_class_embeddings(model_cfg):
     from avu.model import build_model
     from avu.train.batches import example_batch
 
-    cfg = model_cfg("model.loss.world=1.0", "model.decoder.share_world_classes=false")
+    cfg = model_cfg("model.loss.world=1.0", "model.decoder.share_world_classes=false", "model.prompt.world_words=false")
     model = build_model(cfg["model"])
     with pytest.raises(ValueError, match="share_world_classes"):
         model.training_loss(example_batch(cfg, 2, task="ave", model=model))
