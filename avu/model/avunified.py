@@ -495,6 +495,11 @@ class AVUnified(nn.Module):
         source = self.decode_cfg["avss_classes"]
         if source == "tokens":  # the classes the decoder names per frame
             return np.stack([d["present"] for d in decoded]).astype(bool)
+        if source == "world_top1":  # the world-category head's best category among AVSS's classes
+            scores = self._avss_world_scores(enc).cpu().numpy()
+            present = np.zeros((*scores.shape[:2], scores.shape[2] + 1), dtype=bool)
+            np.put_along_axis(present[..., 1:], scores.argmax(axis=2)[..., None], True, axis=2)
+            return present
         if source in ("segment", "segment_top1", "tokens_top1"):  # the per-frame class head (the segment loss)
             prob = torch.sigmoid(self.segment_logits("avss", enc).float()).cpu().numpy()
             present = np.zeros((*prob.shape[:2], prob.shape[2] + 1), dtype=bool)
@@ -508,8 +513,17 @@ class AVUnified(nn.Module):
             return present
         if source == "pixels":
             return None
-        raise ValueError(f"model.decode.avss_classes must be tokens|segment|segment_top1|tokens_top1|pixels, "
+        raise ValueError(f"model.decode.avss_classes must be tokens|segment|segment_top1|tokens_top1|world_top1|pixels, "
                          f"got {source!r}")
+
+    def _avss_world_scores(self, enc: Encoded) -> torch.Tensor:
+        """(B, T, 70) world-category scores of each frame, one column per AVSS class (its category's)."""
+        if not hasattr(self, "_avss_world_columns"):
+            from avu.data import world
+
+            cats, names = world.categories(), world.class_map("avss")
+            self._avss_world_columns = torch.tensor([cats.index(names[c]) for c in self.codec.classes.avss])
+        return self.world_logits(enc).float()[..., self._avss_world_columns.to(enc.audio.device)]
 
     def _avss_labels(self, decoded: list[dict[str, Any]], enc: Encoded, logits: torch.Tensor) -> np.ndarray:
         """(B, T, 224, 224) AVSS labels. Softmax form: per pixel, the argmax over background and

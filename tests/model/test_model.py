@@ -171,7 +171,7 @@ def test_missing_local_weights_is_a_one_line_error(model_cfg, tmp_path):
 
 
 @pytest.mark.parametrize("form", ["softmax", "factored"])
-@pytest.mark.parametrize("source", ["tokens", "segment", "segment_top1", "tokens_top1", "pixels"])
+@pytest.mark.parametrize("source", ["tokens", "segment", "segment_top1", "tokens_top1", "world_top1", "pixels"])
 def test_avss_mask_forms_and_class_sources(model_cfg, form, source):
     cfg = model_cfg(f"model.loss.avss_mask={form}", f"model.decode.avss_classes={source}")
     torch.manual_seed(0)
@@ -239,3 +239,24 @@ def test_count_parameters_counts_elements_and_the_trainable_ones():
     layer = torch.nn.Linear(3, 2)
     layer.bias.requires_grad_(False)
     assert count_parameters(layer) == 8 and count_parameters(layer, trainable_only=True) == 6
+
+
+def test_avss_world_top1_takes_each_frames_best_world_category_among_avss_classes(model_cfg):
+    """decode.avss_classes=world_top1: a frame's class is the AVSS class whose world category the
+    world-category head (trained by five tasks) scores highest."""
+    from avu.data import world
+
+    cfg = model_cfg("model.decode.avss_classes=world_top1")
+    torch.manual_seed(0)
+    model = build_model(cfg.model).eval()
+    batch = example_batch(cfg, 2, "cpu", task="avss", model=model)
+    with torch.no_grad():
+        enc = model.encode(batch)
+        scores = model._avss_world_scores(enc)
+        world_logits = model.world_logits(enc)
+        present = model._avss_presence([], enc)
+    names = list(model.codec.classes.avss)
+    dog = world.category_of("avss", "dog")
+    assert torch.equal(scores[..., names.index("dog")], world_logits[..., world.categories().index(dog)])
+    assert present.shape == (2, 10, 71) and not present[..., 0].any() and (present.sum(axis=2) == 1).all()
+    assert (present[..., 1:].argmax(axis=2) == scores.argmax(dim=2).numpy()).all()
