@@ -127,6 +127,7 @@ class Loss:
 class Decode:
     vggss_heatmap: str = MISSING
     llp_global: str = MISSING
+    llp_world_threshold: float = MISSING
     mask_gate: List[str] = MISSING
     avss_classes: str = MISSING
 

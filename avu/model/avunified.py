@@ -453,8 +453,11 @@ class AVUnified(nn.Module):
                 out["global_prob"] = head
             elif mode == "union":  # a class is on when the decoder names it or the head scores it >= 0.5
                 out["global_prob"] = np.maximum(out["global_prob"], head)
+            elif mode == "head_or_world":  # ... or the world-category head names its category
+                named = self._llp_world_probs(enc) >= float(dc["llp_world_threshold"])
+                out["global_prob"] = np.maximum(head, named.astype(np.float32))
             elif mode != "tokens":
-                raise ValueError(f"model.decode.llp_global must be tokens|head|union, got {mode!r}")
+                raise ValueError(f"model.decode.llp_global must be tokens|head|union|head_or_world, got {mode!r}")
             return out
         if task == "vggss":
             return {"heatmaps": self._vggss_heatmaps(decoded, enc)}
@@ -515,6 +518,16 @@ class AVUnified(nn.Module):
             return None
         raise ValueError(f"model.decode.avss_classes must be tokens|segment|segment_top1|tokens_top1|world_top1|pixels, "
                          f"got {source!r}")
+
+    def _llp_world_probs(self, enc: Encoded) -> np.ndarray:
+        """(B, 25) probability of each LLP class's world category in the clip: the softmax over all
+        categories of the world head's scores, maximum over time first (as its LLP loss)."""
+        from avu.data import world
+
+        cats, names = world.categories(), world.class_map("llp")
+        columns = [cats.index(names[c]) for c in self.codec.classes.llp]
+        prob = self.world_logits(enc).float().amax(dim=1).softmax(dim=-1)
+        return prob[:, columns].cpu().numpy()
 
     def _avss_world_scores(self, enc: Encoded) -> torch.Tensor:
         """(B, T, 70) world-category scores of each frame, one column per AVSS class (its category's)."""

@@ -260,3 +260,23 @@ def test_avss_world_top1_takes_each_frames_best_world_category_among_avss_classe
     assert torch.equal(scores[..., names.index("dog")], world_logits[..., world.categories().index(dog)])
     assert present.shape == (2, 10, 71) and not present[..., 0].any() and (present.sum(axis=2) == 1).all()
     assert (present[..., 1:].argmax(axis=2) == scores.argmax(dim=2).numpy()).all()
+
+
+def test_llp_head_or_world_adds_the_classes_the_world_head_names(model_cfg):
+    """decode.llp_global=head_or_world: the head's video-level probability, with every class whose
+    world category the clip softmax of the world head gives >= llp_world_threshold set to 1."""
+    def global_prob(*overrides):
+        cfg = model_cfg(*overrides)
+        torch.manual_seed(0)
+        model = build_model(cfg.model).eval()
+        batch = example_batch(cfg, 2, "cpu", task="llp", model=model)
+        with torch.no_grad():
+            return model.predict(batch)["global_prob"], model._llp_world_probs(model.encode(batch))
+
+    head, world_prob = global_prob("model.decode.llp_global=head")
+    assert world_prob.shape == head.shape and (world_prob.sum(axis=1) <= 1 + 1e-6).all()
+    threshold = float(np.median(world_prob))
+    mixed, _ = global_prob("model.decode.llp_global=head_or_world", f"model.decode.llp_world_threshold={threshold}")
+    named = world_prob >= threshold
+    assert named.any() and (~named).any()
+    assert (mixed[named] == 1).all() and np.array_equal(mixed[~named], head[~named])
