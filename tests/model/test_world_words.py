@@ -51,7 +51,7 @@ def test_a_named_category_moves_the_question_encoding_only_with_world_words(mode
 def test_world_words_train_the_category_embedding_from_the_question(model_cfg):
     from avu.model import build_model
 
-    cfg = model_cfg()
+    cfg = model_cfg("model.prompt.world_words=true")
     torch.manual_seed(0)
     model = build_model(cfg["model"])
     batch = _question_batch(model, cfg, "Is the cello more rhythmic than the flute?")
@@ -67,7 +67,7 @@ def test_a_checkpoint_without_the_setting_keeps_its_shape(model_cfg):
 
     from avu.model import build_model
 
-    cfg = OmegaConf.to_container(model_cfg()["model"], resolve=True)
+    cfg = OmegaConf.to_container(model_cfg("model.prompt.world_words=true")["model"], resolve=True)
     with_words = build_model(cfg).state_dict()
     del cfg["prompt"]["world_words"]  # a configuration recorded before the setting existed
     model = build_model(cfg)
@@ -79,6 +79,6 @@ def test_a_checkpoint_without_the_setting_keeps_its_shape(model_cfg):
 def test_world_words_need_the_shared_class_embeddings(model_cfg):
     from avu.model import build_model
 
-    cfg = model_cfg("model.decoder.share_world_classes=false", "model.loss.world=0")
+    cfg = model_cfg("model.prompt.world_words=true", "model.decoder.share_world_classes=false", "model.loss.world=0")
     with pytest.raises(ValueError, match="share_world_classes"):
         build_model(cfg["model"])
