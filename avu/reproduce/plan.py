@@ -32,13 +32,13 @@ CONFIG_OVERRIDES = {
 
 
 #: single-task runs on the generated small suite (train=cpu) get the updates their task gets in
-#: the joint run of seed 0 (results.json: run.steps_per_task; generator 2.0, where AVSS has 320
-#: training clips), so single vs joint compares the same number of samples of the task
-#: and the whole ablation table stays within about half an hour on 2 cores. A transfer pair
+#: the joint run of seed 0 (results.json: run.steps_per_task of 3,200 joint steps; generator 2.x,
+#: where AVSS has 320 training clips), so single vs joint compares the same number of samples of the task
+#: and the whole ablation table stays within about 20 minutes on 2 cores. A transfer pair
 #: {A, B} gets the sum of A's and B's steps. `--override train.steps=N` still wins; on real
 #: data or the tiny suite the train config's steps apply.
 SINGLE_TASK_STEPS_SMALL = {
-    "ave": 282, "llp": 298, "vggss": 305, "avs_s4": 241, "avs_ms3": 223, "avss": 320, "avqa": 731,
+    "ave": 381, "llp": 383, "vggss": 408, "avs_s4": 348, "avs_ms3": 292, "avss": 431, "avqa": 957,
 }
 
 

@@ -26,15 +26,15 @@ def test_single_runs_on_the_small_suite_get_the_joint_share_of_steps():
     cfg = compose_config(ave, _settings())
     assert cfg.train.steps == SINGLE_TASK_STEPS_SMALL["ave"] and list(cfg.tasks) == ["ave"]
     joint = compose_config(runs_for(["joint"], list(BENCHMARK_IDS), [0])[0], _settings())
-    assert joint.train.steps == 2400  # the matched numbers are shares of this
+    assert joint.train.steps == 3200  # the matched numbers are shares of this
     assert abs(sum(SINGLE_TASK_STEPS_SMALL.values()) - joint.train.steps) <= len(BENCHMARK_IDS)  # rounding
 
 
 def test_user_overrides_win_and_other_data_keep_the_train_config():
     (ave,) = runs_for(["single"], ["ave"], [0])
     assert compose_config(ave, _settings(overrides=("train.steps=7",))).train.steps == 7
-    assert compose_config(ave, _settings(size="tiny")).train.steps == 2400
-    assert compose_config(ave, _settings(data_root=Path("/real"))).train.steps == 2400
+    assert compose_config(ave, _settings(size="tiny")).train.steps == 3200
+    assert compose_config(ave, _settings(data_root=Path("/real"))).train.steps == 3200
 
 
 def test_config_hash_ignores_paths_and_seed_not_settings():
@@ -55,7 +55,7 @@ def test_transfer_pairs_get_the_sum_of_their_tasks_steps():
     cfg = compose_config(ave_llp, _settings())
     assert list(cfg.tasks) == ["ave", "llp"]
     assert cfg.train.steps == SINGLE_TASK_STEPS_SMALL["ave"] + SINGLE_TASK_STEPS_SMALL["llp"]
-    assert compose_config(ave_llp, _settings(size="tiny")).train.steps == 2400
+    assert compose_config(ave_llp, _settings(size="tiny")).train.steps == 3200
 
 
 def test_transfer_markdown_rows_are_the_partner_and_columns_the_evaluated_task():
