@@ -20,7 +20,7 @@ from pathlib import Path
 from avu import BENCHMARK_IDS, fileio, provenance
 from avu.errors import AvuInputError
 from avu.reproduce import plan, reference_points, report
-from avu.reproduce.runner import RunOutcome, Settings, compose_config, execute, rescore
+from avu.reproduce.runner import RunOutcome, Settings, compose_config, config_hash, execute, rescore
 from avu.results.catalog import TRANSFER_BASELINE
 
 TABLES = ("main", "ablation", "avqa", "llp", "regression", "transfer")
@@ -535,6 +535,7 @@ def _transfer_check(args: argparse.Namespace, refs, seed: int, primary: dict[str
         more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
         raise AvuInputError(None, "--check", f"no pinned transfer result {missing[0]}{more}; "
                                              "`python -m avu.reproduce --table transfer --pin` pins them")
+    _refuse_other_defaults(pinned, plan.runs_for([TRANSFER_BASELINE], list(primary), [seed]) + pairs, _settings(args))
     bounds_pinned = {k: v[:2] for k, v in pinned_intervals(pinned, TRANSFER_BASELINE).items()}
     alone, matrix, bounds = transfer_view(pinned, bounds_pinned, seed, primary, pairs)
     text = transfer_markdown(alone, matrix, primary, data_kind, bounds)
@@ -544,6 +545,26 @@ def _transfer_check(args: argparse.Namespace, refs, seed: int, primary: dict[str
         written = _write_transfer(target, text, alone, matrix, bounds, None, not args.no_figures)
         print(f"avu.reproduce: wrote {' and '.join(str(p) for p in written)}")
     return 0
+
+
+def _refuse_other_defaults(pinned, specs, settings: Settings) -> None:
+    """Every cell is a pair's result minus the single-task one: pins of other defaults than today's
+    (a re-pin of the single-task runs by the ablation, or a changed default) would be subtracted
+    from each other, so the check refuses them instead of printing a mixed matrix."""
+    today = {}
+    for spec in specs:
+        digest = config_hash(compose_config(spec, settings))
+        for b in spec.benchmarks:
+            today[(b, spec.configuration)] = digest
+    stale = [(key, result) for key, result in pinned.items()
+             if key in today and result.provenance.get("config_hash") != today[key]]
+    if stale:
+        (b, config), result = stale[0]
+        more = f" (and {len(stale) - 1} more)" if len(stale) > 1 else ""
+        raise AvuInputError(result.path, "provenance.config_hash",
+                            f"{b} {config} was pinned with other defaults than today's{more} "
+                            f"({str(result.provenance.get('config_hash'))[:12]} vs {today[(b, config)][:12]}); "
+                            "`python -m avu.reproduce --table transfer --pin` pins them again")
 
 
 def transfer_view(results, intervals, seed: int, primary: dict[str, str], pairs):

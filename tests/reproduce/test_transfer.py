@@ -8,7 +8,6 @@ evaluators and planted as finished runs: the reproducer re-scores and bootstraps
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -20,7 +19,7 @@ from avu import BENCHMARK_IDS
 from avu.benchmarks import dataset_dir, get_spec
 from avu.reproduce import cli, plan
 from avu.reproduce.cli import main
-from avu.reproduce.runner import RunOutcome
+from avu.reproduce.runner import RunOutcome, compose_config, config_hash
 from avu.results import ReferenceResults
 from avu.results.catalog import transfer_pair
 from avu.results.validate import validate
@@ -65,7 +64,7 @@ def _planted(scored, runs_dir: Path, calls: list[str]):
         calls.append(spec.configuration)
         doc = {"run": {"device": "cpu"}, "provenance": {"platform": "test platform"},
                "results": {b: scored[b][_kind(spec, b)] for b in spec.benchmarks}}
-        digest = hashlib.sha256(spec.configuration.encode()).hexdigest()
+        digest = config_hash(compose_config(spec, settings))  # what a real run of today's defaults records
         return RunOutcome(spec, runs_dir / spec.configuration, doc, digest, True, 0.0)
 
     return execute
@@ -217,3 +216,18 @@ def test_check_names_the_one_missing_pin(pinned, ref_copy: Path, tiny_suite: Pat
     assert main(_args(tiny_suite, tmp_path, "--check")) == 2
     err = capsys.readouterr().err
     assert str(gone) in err and "more" not in err and len(err.splitlines()) == 1
+
+
+def test_check_refuses_pins_of_other_defaults(pinned, ref_copy: Path, tiny_suite: Path, tmp_path: Path, capsys):
+    """A cell subtracts the single-task pin from the pair's: pins of other defaults (the ablation
+    re-pinned the single runs, or a default changed) must not be mixed into one matrix."""
+    stale = ref_copy / "ours" / "llp" / "pair_ave__llp.generated.json"
+    doc = json.loads(stale.read_text())
+    doc["provenance"]["config_hash"] = "0" * 64
+    stale.write_text(json.dumps(doc))
+    before = _snapshot(ref_copy)
+    assert main(_args(tiny_suite, tmp_path, "--check")) == 2
+    captured = capsys.readouterr()
+    assert len(captured.err.splitlines()) == 1 and not captured.out, captured.err
+    assert str(stale) in captured.err and "other defaults than today's" in captured.err
+    assert "--table transfer --pin" in captured.err and _snapshot(ref_copy) == before
