@@ -519,24 +519,22 @@ class AVUnified(nn.Module):
         raise ValueError(f"model.decode.avss_classes must be tokens|segment|segment_top1|tokens_top1|world_top1|pixels, "
                          f"got {source!r}")
 
+    def _world_columns(self, benchmark: str) -> list[int]:
+        """For each class of the benchmark (codec order), the index of its world category."""
+        from avu.data import world
+
+        cats, names = world.categories(), world.class_map(benchmark)
+        return [cats.index(names[c]) for c in getattr(self.codec.classes, benchmark)]
+
     def _llp_world_probs(self, enc: Encoded) -> np.ndarray:
         """(B, 25) probability of each LLP class's world category in the clip: the softmax over all
         categories of the world head's scores, maximum over time first (as its LLP loss)."""
-        from avu.data import world
-
-        cats, names = world.categories(), world.class_map("llp")
-        columns = [cats.index(names[c]) for c in self.codec.classes.llp]
         prob = self.world_logits(enc).float().amax(dim=1).softmax(dim=-1)
-        return prob[:, columns].cpu().numpy()
+        return prob[:, self._world_columns("llp")].cpu().numpy()
 
     def _avss_world_scores(self, enc: Encoded) -> torch.Tensor:
         """(B, T, 70) world-category scores of each frame, one column per AVSS class (its category's)."""
-        if not hasattr(self, "_avss_world_columns"):
-            from avu.data import world
-
-            cats, names = world.categories(), world.class_map("avss")
-            self._avss_world_columns = torch.tensor([cats.index(names[c]) for c in self.codec.classes.avss])
-        return self.world_logits(enc).float()[..., self._avss_world_columns.to(enc.audio.device)]
+        return self.world_logits(enc).float()[..., self._world_columns("avss")]
 
     def _avss_labels(self, decoded: list[dict[str, Any]], enc: Encoded, logits: torch.Tensor) -> np.ndarray:
         """(B, T, 224, 224) AVSS labels. Softmax form: per pixel, the argmax over background and
