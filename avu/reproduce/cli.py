@@ -12,6 +12,7 @@ run's results as pinned (``reference_results/ours``), the transfer table's pair 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from dataclasses import replace
@@ -20,7 +21,7 @@ from pathlib import Path
 from avu import BENCHMARK_IDS, fileio, provenance
 from avu.errors import AvuInputError
 from avu.reproduce import plan, reference_points, report
-from avu.reproduce.runner import RunOutcome, Settings, compose_config, config_hash, execute, rescore
+from avu.reproduce.runner import RunOutcome, Settings, compose_config, config_hash, execute, rescore, stop_with_parent
 from avu.results.catalog import TRANSFER_BASELINE
 
 TABLES = ("main", "ablation", "avqa", "llp", "regression", "transfer")
@@ -138,7 +139,8 @@ def _train_parallel(specs: list[plan.RunSpec], settings: Settings, jobs: int) ->
     print(f"avu.reproduce: {len(specs)} runs, {jobs} at a time", flush=True)
     for_parallel_runs()  # side-by-side runs compete for the cores: their threads sleep while waiting
     t0 = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"), initializer=stop_with_parent,
+                             initargs=(os.getpid(),)) as pool:
         futures = {pool.submit(execute, spec, settings, False): spec for spec in specs}
         for done, future in enumerate(as_completed(futures), 1):
             outcome = future.result()

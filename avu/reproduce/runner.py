@@ -9,6 +9,9 @@ needlessly. Training itself resumes from its last checkpoint if a run was interr
 from __future__ import annotations
 
 import json
+import os
+import signal
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +92,21 @@ def run_dir_for(spec: RunSpec, settings: Settings, digest: str) -> Path:
 
     key = sha256_json({"config": digest, "seed": spec.seed, "data": suite_fingerprint(settings.root)})[:12]
     return settings.runs_dir / f"{spec.experiment}-{key}" / f"seed{spec.seed}"
+
+
+def stop_with_parent(parent: int) -> None:
+    """Worker initializer of side-by-side runs: on Linux, ask the kernel for SIGTERM when the parent
+    dies, so a killed ``reproduce --jobs N`` does not leave its runs training on (SIGTERM makes a run
+    save a checkpoint and stop). Elsewhere a no-op: the workers end with the pool's shutdown."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the request was in place
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def execute(spec: RunSpec, settings: Settings, progress: bool = True) -> RunOutcome:
