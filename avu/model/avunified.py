@@ -124,9 +124,9 @@ class AVUnified(nn.Module):
         self.max_words = int(pcfg["max_words"])
         self.prompt = PromptEncoder(self.buckets, d, heads, int(pcfg["depth"]), self.max_words)
         # a checkpoint from before the setting had no world words
-        self.world_words = bool(pcfg.get("world_words", False))
+        world_words = bool(pcfg.get("world_words", False))
         self.world_word_proj: nn.Module | None = None
-        if self.world_words:
+        if world_words:
             if not bool(cfg["decoder"]["share_world_classes"]):
                 raise ValueError("model.prompt.world_words needs model.decoder.share_world_classes: true")
             # the category embedding lives in the decoder's token space; map it into the words'
@@ -147,7 +147,7 @@ class AVUnified(nn.Module):
             pad_to=int(dcfg["vocab_pad_to"]),
             shared_groups=world_token_groups(codec) if bool(dcfg["share_world_classes"]) else None,
         )
-        if self.world_words:  # recomputed from the world table, not saved: checkpoints keep their shape
+        if world_words:  # recomputed from the world table, not saved: checkpoints keep their shape
             groups = torch.from_numpy(world_word_groups(self.buckets))
             rows = self.decoder.world_embed.num_embeddings
             self.register_buffer("word_world", torch.where(groups < rows, groups, -1), persistent=False)

@@ -558,8 +558,7 @@ def _refuse_other_defaults(pinned, specs, settings: Settings) -> None:
         digest = config_hash(compose_config(spec, settings))
         for b in spec.benchmarks:
             today[(b, spec.configuration)] = digest
-    stale = [(key, result) for key, result in pinned.items()
-             if key in today and result.provenance.get("config_hash") != today[key]]
+    stale = [(key, result) for key, result in pinned.items() if result.provenance.get("config_hash") != today[key]]
     if stale:
         (b, config), result = stale[0]
         more = f" (and {len(stale) - 1} more)" if len(stale) > 1 else ""
