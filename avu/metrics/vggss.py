@@ -34,6 +34,7 @@ into percent.
 from __future__ import annotations
 
 import functools
+import threading
 import time
 from typing import Callable, Union
 
@@ -887,6 +888,23 @@ def box_terms(
 GroundTruth = Union[np.ndarray, tuple[np.ndarray, np.ndarray]]
 
 
+def scoring_threads() -> int:
+    """Threads `localization_ciou` scores chunks on: ``AVU_EVAL_THREADS`` when set, else the
+    usable cores, at most 2 (OpenCV and numpy release the GIL inside every per-chunk call, so a
+    second thread scores other chunks; values do not depend on the count)."""
+    import os
+
+    from avu.threads import usable_cores
+
+    raw = os.environ.get("AVU_EVAL_THREADS", "").strip()
+    if raw:
+        try:
+            return max(1, int(raw))
+        except ValueError:
+            raise ValueError(f"AVU_EVAL_THREADS must be a positive integer, got {raw!r}") from None
+    return max(1, min(2, usable_cores()))
+
+
 def localization_ciou(
     heatmaps: np.ndarray,
     gt: GroundTruth,
@@ -895,6 +913,7 @@ def localization_ciou(
     size: int = GT_SIZE,
     chunk_size: int = DEFAULT_CHUNK,
     before_chunk: Callable[[slice], None] | None = None,
+    threads: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(ciou, intersection, denominator) of every heatmap under one protocol, in chunks.
 
@@ -902,22 +921,38 @@ def localization_ciou(
     `gt_maps_from_pixel_boxes`), so that 5,158 GT maps never sit in memory at once.
     ``before_chunk(rows)`` runs before each chunk is scored (the evaluator checks the chunk's
     values there, while they pass through the cache anyway).
+    ``threads`` (default `scoring_threads`): chunks are scored on that many threads, each with its
+    own buffers; results come back in chunk order, and when chunks fail, the first one's error is
+    raised, as with one thread.
     """
     n = len(heatmaps)
-    work = Workspace(min(chunk_size, max(n, 1)), size)
-    parts = []
-    for start in range(0, n, chunk_size):
+    chunk_size = max(1, int(chunk_size))
+    starts = list(range(0, n, chunk_size))
+    if not starts:
+        empty = np.zeros(0, dtype=np.float64)
+        return empty, empty, empty
+    capacity = min(chunk_size, n)
+    workers = min(scoring_threads() if threads is None else max(1, int(threads)), len(starts))
+    local = threading.local()
+
+    def score(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        work = getattr(local, "work", None)
+        if work is None:
+            work = local.work = Workspace(capacity, size)
         part = slice(start, min(start + chunk_size, n))
         if before_chunk is not None:
             before_chunk(part)
         if isinstance(gt, tuple):
-            parts.append(box_terms(heatmaps[part], upsampling, rule, gt[0][part], gt[1][part], size, work))
-        else:
-            infer = infer_masks(heatmaps[part], upsampling, rule, size, work)
-            parts.append(ciou_terms(infer, gt[part]))
-    if not parts:
-        empty = np.zeros(0, dtype=np.float64)
-        return empty, empty, empty
+            return box_terms(heatmaps[part], upsampling, rule, gt[0][part], gt[1][part], size, work)
+        return ciou_terms(infer_masks(heatmaps[part], upsampling, rule, size, work), gt[part])
+
+    if workers == 1:
+        parts = [score(start) for start in starts]
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(workers, thread_name_prefix="avu-vggss") as pool:
+            parts = list(pool.map(score, starts))  # in chunk order: the first failing chunk raises
     return tuple(np.concatenate(p) for p in zip(*parts))  # type: ignore[return-value]
 
 

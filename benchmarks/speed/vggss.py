@@ -24,7 +24,10 @@ accept) and the real boxes of ``../shared/datasets/vggss`` (random boxes when ab
 timing, the reference's per-sample intersection, union and cIoU must equal avu's exactly.
 
 Threads: one torch thread on both sides (printed; torch's default pool spin-waits on a loaded
-machine and would slow both sides). OpenCV keeps its default. ``--stages`` prints per-stage
+machine and would slow both sides). OpenCV keeps its default. avu scores its chunks on
+`avu.metrics.vggss.scoring_threads()` threads (both cores of a 2-core machine; printed;
+``AVU_EVAL_THREADS=1`` for one), the official loops run as the official code does, one sample
+after another. ``--stages`` prints per-stage
 microseconds per map of both sides (`avu.metrics.vggss.box_terms` timings).
 
 Run: ``python benchmarks/speed/vggss.py [--quick] [--stages] [--sizes 14 224] [--protocols lvs ezvsl]``
@@ -239,7 +242,8 @@ def _run(seed, repeats, limit, sizes, protocols, threads) -> list[dict]:
             rows.append({
                 "name": f"vggss {protocol} {side}x{side} ({gt_kind}; median of {repeats})",
                 "n": n, "fast_s": fast_s, "oracle_s": ref_s, "ratio": ref_s / fast_s,
-                "target": TARGET_RATIO, "threads": f"torch {threads}, both sides",
+                "target": TARGET_RATIO,
+                "threads": f"torch {threads}, both sides; avu scores chunks on {kernels.scoring_threads()} thread(s)",
             })
     return rows
 

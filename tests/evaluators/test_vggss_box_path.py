@@ -192,3 +192,39 @@ def test_opencv_bilinear_rows_equal_torch_interpolate(shape: tuple[int, int]) ->
     kernels._bilinear_rows(maps, SIZE, out.transpose(1, 0, 2))
     want = np.stack([upsampled(m, "ezvsl") for m in maps])
     assert np.array_equal(out, want)
+
+
+@pytest.mark.parametrize("protocol", sorted(PROTOCOLS))
+def test_threads_give_the_same_values_in_the_same_order(refs, protocol: str) -> None:
+    rng = np.random.default_rng(21)
+    maps = np.concatenate([family(name, rng, 4, 14) for name in FAMILIES])
+    rows = rng.choice(len(refs), size=len(maps), replace=False)
+    gt = (refs.pixel_boxes[rows], refs.box_counts[rows])
+    one = kernels.localization_ciou(maps, gt, PROTOCOLS[protocol], protocol, chunk_size=3, threads=1)
+    for threads in (2, 3):
+        many = kernels.localization_ciou(maps, gt, PROTOCOLS[protocol], protocol, chunk_size=3, threads=threads)
+        for a, b in zip(one, many):
+            assert np.array_equal(a, b, equal_nan=True)
+
+
+def test_threads_raise_the_first_failing_chunks_error(refs) -> None:
+    maps = np.random.default_rng(5).standard_normal((40, 7, 7), dtype=np.float32)
+    gt = (refs.pixel_boxes[:40], refs.box_counts[:40])
+
+    def check(part: slice) -> None:
+        if part.start in (8, 24, 32):  # chunks 3, 7 and 9 are bad
+            raise ValueError(f"bad chunk at {part.start}")
+
+    for threads in (1, 2, 4):
+        with pytest.raises(ValueError, match="bad chunk at 8$"):
+            kernels.localization_ciou(maps, gt, "cv2_linear", "lvs", chunk_size=4, before_chunk=check, threads=threads)
+
+
+def test_scoring_threads_reads_the_environment(monkeypatch) -> None:
+    monkeypatch.setenv("AVU_EVAL_THREADS", "1")
+    assert kernels.scoring_threads() == 1
+    monkeypatch.setenv("AVU_EVAL_THREADS", "two")
+    with pytest.raises(ValueError, match="AVU_EVAL_THREADS"):
+        kernels.scoring_threads()
+    monkeypatch.delenv("AVU_EVAL_THREADS")
+    assert 1 <= kernels.scoring_threads() <= 2
