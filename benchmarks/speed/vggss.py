@@ -41,7 +41,9 @@ shared 2-core development machine, with other jobs running (load 3-5), over seve
 * ``lvs``, 224x224: 10.5-13.1x;
 * ``ezvsl``, 224x224: 7.3-10.7x (9.2x or more in five runs).
 
-The target of 10x is met by ``lvs`` at 224x224, and by ``ezvsl`` at 224x224 in two runs. Why,
+The target of 10x is met by ``lvs`` at 224x224, and by ``ezvsl`` at 224x224 in two runs.
+Those runs scored on one thread; with two (the default since), on the idle machine the same
+evening: ``lvs`` 14x14 7.1x, ``ezvsl`` 14x14 5.4x, ``lvs`` 224x224 12.7x, ``ezvsl`` 224x224 9.2x. Why,
 stage by stage: ``docs/predictions/vggss.md`` ("Speed"); summary: ``docs/performance.md``.
 """
 
