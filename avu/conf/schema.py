@@ -133,6 +133,12 @@ class Decode:
 
 
 @dataclass
+class TaskNormStats:
+    enabled: bool = MISSING
+    clips: int = MISSING
+
+
+@dataclass
 class Model:
     """The ``model`` group (``avu/conf/model/``)."""
 
@@ -152,6 +158,7 @@ class Model:
     codec: Codec = field(default_factory=Codec)
     loss: Loss = field(default_factory=Loss)
     decode: Decode = field(default_factory=Decode)
+    task_norm_stats: TaskNormStats = field(default_factory=TaskNormStats)
 
 
 @dataclass

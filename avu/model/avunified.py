@@ -35,6 +35,7 @@ from avu.codec.grammar import Grammar, task_vocabulary
 from avu.model.audio import build_audio
 from avu.model.decoder import TokenDecoder
 from avu.model.heads import MaskHead, ParsingHead
+from avu.model import norm_stats
 from avu.model.layers import Block, count_parameters, grad_scale  # count_parameters: re-exported
 from avu.model.prompts import PromptEncoder, text_ids, world_word_groups
 from avu.model.spatial import AudioGuidedSpatial
@@ -161,6 +162,10 @@ class AVUnified(nn.Module):
         self.mask_size = geo["mask"]
         self.parsing = ParsingHead(d, len(codec.classes.llp))
         self.segment_head = nn.Sequential(nn.LayerNorm(2 * d), nn.Linear(2 * d, d))
+        # a checkpoint from before the setting shared one set of statistics
+        self.task_norm = bool((cfg.get("task_norm_stats") or {}).get("enabled", False))
+        if self.task_norm:
+            norm_stats.add_task_rows(self)
         self.loss_cfg = dict(cfg["loss"])
         self.decode_cfg = dict(cfg["decode"])
         self._grammars: dict[str, Grammar] = {}
@@ -435,9 +440,23 @@ class AVUnified(nn.Module):
                                         self.codec.max_length(task))
         return tokens.tolist(), enc
 
+    def calibrate_norm_stats(self, task: str, batches) -> None:
+        """This task's BatchNorm statistics (model.task_norm_stats) from ``batches`` of its training clips."""
+
+        def forward(batch: Mapping[str, Any]) -> None:
+            enc = self.encode(batch)
+            if task in MASK_HEAD_TASKS:  # the mask head's layers too
+                self.mask_logits(task, enc)
+
+        norm_stats.calibrate(self, task, forward, batches)
+
     @torch.no_grad()
     def predict(self, batch: Mapping[str, Any]) -> dict[str, Any]:
         """The evaluator payload of the batch's task (numpy arrays / list of strings)."""
+        with norm_stats.task_statistics(self, batch["task"]):
+            return self._predict(batch)
+
+    def _predict(self, batch: Mapping[str, Any]) -> dict[str, Any]:
         task = batch["task"]
         seqs, enc = self.generate(batch)
         decoded = [self.codec.decode(task, s) for s in seqs]

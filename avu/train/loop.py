@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from avu import fileio, provenance
 from avu.errors import AvuInputError
-from avu.model import build_model, count_parameters
+from avu.model import build_model, count_parameters, norm_stats
 from avu.threads import wait_policy
 from avu.train import checkpoint as ckpt
 from avu.train import distributed as D
@@ -315,7 +315,13 @@ def _run(cfg: Mapping[str, Any], tcfg: Mapping[str, Any], run_dir: Path, info: D
                   flush=True)
         return {"stopped_at": step}
 
-    results = evaluate_all(model if ema is None else ema.module, cfg, tasks, root, run_dir, info, amp, progress)
+    evaluated = model if ema is None else ema.module
+    if getattr(evaluated, "task_norm", False) and not all(norm_stats.ready(evaluated, t) for t in tasks):
+        clips = int(cfg["model"]["task_norm_stats"]["clips"])
+        for t in tasks:  # every process computes the same rows from the same clips
+            evaluated.calibrate_norm_stats(t, calibration_batches(evaluated, train_data[t], clips, batch_size, info.device))
+        save(steps)  # the checkpoint `avu predict` loads carries them
+    results = evaluate_all(evaluated, cfg, tasks, root, run_dir, info, amp, progress)
     doc = {
         "run": {"name": cfg["run_name"], "experiment": cfg["experiment_name"],
                 "ablation": cfg["ablation_name"], "tasks": tasks, "seed": seed, "steps": steps,
@@ -345,6 +351,16 @@ def _truncate_log(path: Path, start: int) -> None:
     kept = [ln for ln in lines if ln.strip() and json.loads(ln).get("step", 0) <= start]
     if len(kept) != len(lines):
         fileio.write_text(path, "".join(kept))
+
+
+def calibration_batches(model: torch.nn.Module, data: Any, clips: int, batch_size: int, device: torch.device):
+    """The first ``clips`` training clips of a task in batches, as prediction feeds them."""
+    n = min(len(data), max(int(clips), 1))
+    for start in range(0, n, batch_size):
+        index = list(range(start, min(start + batch_size, n)))
+        batch = data.batch(index, model.codec.pad)
+        batch["text"] = model.text_ids(data.task, batch.get("questions"), len(index))
+        yield to_device(batch, device)
 
 
 def evaluate_all(model: torch.nn.Module, cfg: Mapping[str, Any], tasks: list[str], root: Path, run_dir: Path,

@@ -67,3 +67,21 @@ def test_transfer_markdown_rows_are_the_partner_and_columns_the_evaluated_task()
             for line in text.splitlines() if line.startswith("| ") and "---" not in line}
     assert rows["ave"] == ["", "+1.50"] and rows["llp"] == ["-2.00", ""]
     assert rows["alone"] == ["50.00 (accuracy)", "10.00 (segment_audio)"]
+
+
+def test_a_setting_at_its_before_value_leaves_the_hash_and_the_pins_as_they_were():
+    """Task BatchNorm statistics off is what the code did before the setting existed, so the pins
+    made then still match; switching it on (or its clip count while on) is a new configuration."""
+    import json
+
+    from avu.results.paths import default_root
+
+    (joint,) = runs_for(["joint"], list(BENCHMARK_IDS), [0])
+    today = config_hash(compose_config(joint, _settings()))
+    pinned = json.loads((default_root() / "ours" / "ave" / "joint.generated.json").read_text())
+    assert pinned["provenance"]["config_hash"] == today
+    on = config_hash(compose_config(joint, _settings(overrides=("model.task_norm_stats.enabled=true",))))
+    more = config_hash(compose_config(joint, _settings(overrides=("model.task_norm_stats.enabled=true",
+                                                                  "model.task_norm_stats.clips=64"))))
+    off_other_clips = config_hash(compose_config(joint, _settings(overrides=("model.task_norm_stats.clips=64",))))
+    assert len({today, on, more}) == 3 and off_other_clips == today
