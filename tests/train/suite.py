@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -16,6 +18,9 @@ def tiny_suite_root() -> Path:
         return Path(given)
     from avu.data.synth.generate import generate
 
-    root = Path(tempfile.mkdtemp(prefix="avu_tiny_")) / "tiny"
+    base = Path(tempfile.mkdtemp(prefix="avu_tiny_"))
+    # 120 MB per test session: left behind, they filled the development machine's disk
+    atexit.register(shutil.rmtree, base, ignore_errors=True)
+    root = base / "tiny"
     generate(root, "tiny", seed=0, workers=2, progress=False)
     return root
