@@ -890,18 +890,19 @@ GroundTruth = Union[np.ndarray, tuple[np.ndarray, np.ndarray]]
 
 def scoring_threads() -> int:
     """Threads `localization_ciou` scores chunks on: ``AVU_EVAL_THREADS`` when set, else the
-    usable cores, at most 2 (OpenCV and numpy release the GIL inside every per-chunk call, so a
-    second thread scores other chunks; values do not depend on the count)."""
+    usable cores, at most 2. Values do not depend on the count. OpenCV and numpy release the GIL
+    inside their calls but the chunk's Python between them holds it, so two threads gave 1.0-1.4x,
+    not 2x (docs/performance.md)."""
     import os
 
     from avu.threads import usable_cores
 
     raw = os.environ.get("AVU_EVAL_THREADS", "").strip()
     if raw:
-        try:
-            return max(1, int(raw))
-        except ValueError:
-            raise ValueError(f"AVU_EVAL_THREADS must be a positive integer, got {raw!r}") from None
+        count = int(raw) if raw.isascii() and raw.isdigit() else 0
+        if count < 1:
+            raise ValueError(f"AVU_EVAL_THREADS must be a positive integer, got {raw!r}")
+        return count
     return max(1, min(2, usable_cores()))
 
 

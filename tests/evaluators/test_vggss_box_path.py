@@ -223,8 +223,9 @@ def test_threads_raise_the_first_failing_chunks_error(refs) -> None:
 def test_scoring_threads_reads_the_environment(monkeypatch) -> None:
     monkeypatch.setenv("AVU_EVAL_THREADS", "1")
     assert kernels.scoring_threads() == 1
-    monkeypatch.setenv("AVU_EVAL_THREADS", "two")
-    with pytest.raises(ValueError, match="AVU_EVAL_THREADS"):
-        kernels.scoring_threads()
+    for bad in ("two", "0", "-1"):
+        monkeypatch.setenv("AVU_EVAL_THREADS", bad)
+        with pytest.raises(ValueError, match="AVU_EVAL_THREADS"):
+            kernels.scoring_threads()
     monkeypatch.delenv("AVU_EVAL_THREADS")
     assert 1 <= kernels.scoring_threads() <= 2
