@@ -28,7 +28,7 @@ from avu.train import checkpoint as ckpt
 from avu.train import distributed as D
 from avu.train.batches import to_device
 from avu.train.data import build_task_data, cache_dir_for, suite_fingerprint
-from avu.train.predict import evaluate_task
+from avu.train.predict import evaluate_task, model_batch
 from avu.train.sampler import Schedule, check_sizes, rank_slice, task_probabilities
 
 RESULTS = "results.json"
@@ -316,7 +316,7 @@ def _run(cfg: Mapping[str, Any], tcfg: Mapping[str, Any], run_dir: Path, info: D
         return {"stopped_at": step}
 
     evaluated = model if ema is None else ema.module
-    if getattr(evaluated, "task_norm", False) and not all(norm_stats.ready(evaluated, t) for t in tasks):
+    if evaluated.task_norm and not all(norm_stats.ready(evaluated, t) for t in tasks):
         clips = int(cfg["model"]["task_norm_stats"]["clips"])
         for t in tasks:  # every process computes the same rows from the same clips
             evaluated.calibrate_norm_stats(t, calibration_batches(evaluated, train_data[t], clips, batch_size, info.device))
@@ -357,10 +357,7 @@ def calibration_batches(model: torch.nn.Module, data: Any, clips: int, batch_siz
     """The first ``clips`` training clips of a task in batches, as prediction feeds them."""
     n = min(len(data), max(int(clips), 1))
     for start in range(0, n, batch_size):
-        index = list(range(start, min(start + batch_size, n)))
-        batch = data.batch(index, model.codec.pad)
-        batch["text"] = model.text_ids(data.task, batch.get("questions"), len(index))
-        yield to_device(batch, device)
+        yield model_batch(model, data, list(range(start, min(start + batch_size, n))), device)
 
 
 def evaluate_all(model: torch.nn.Module, cfg: Mapping[str, Any], tasks: list[str], root: Path, run_dir: Path,

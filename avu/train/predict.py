@@ -35,6 +35,13 @@ def load_references(task: str, root: str | Path, split: str):
     return spec.load_references(dataset_dir(root, task), split=split, version=spec.default_annotation_version)
 
 
+def model_batch(model: torch.nn.Module, data: TaskData, index: list[int], device: torch.device) -> dict[str, Any]:
+    """Samples ``index`` of a task's data as the model reads them: collated, with the prompt's word ids, on ``device``."""
+    batch = data.batch(index, model.codec.pad)
+    batch["text"] = model.text_ids(data.task, batch.get("questions"), len(index))
+    return to_device(batch, device)
+
+
 def predict_batches(model: torch.nn.Module, data: TaskData, batch_size: int, info: D.DistInfo,
                     amp: bool = False, progress: bool = True):
     """Yield (ids, payload) for this process's batches."""
@@ -43,10 +50,7 @@ def predict_batches(model: torch.nn.Module, data: TaskData, batch_size: int, inf
     bar = tqdm(starts, desc=f"predict {data.task}/{data.split}", unit="batch", disable=not (progress and info.main),
                leave=False)
     for start in bar:
-        index = list(range(start, min(start + batch_size, n)))
-        batch = data.batch(index, model.codec.pad)
-        batch["text"] = model.text_ids(data.task, batch.get("questions"), len(index))
-        batch = to_device(batch, info.device)
+        batch = model_batch(model, data, list(range(start, min(start + batch_size, n))), info.device)
         with torch.autocast(device_type=info.device.type, dtype=torch.bfloat16, enabled=amp):
             payload = model.predict(batch)
         yield batch["ids"], payload
