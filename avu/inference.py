@@ -39,12 +39,12 @@ def _checkpoint_path(path: Path) -> Path:
 
 def recorded_config(path: Path, state: dict[str, Any]) -> dict[str, Any]:
     """The checkpoint's recorded config, after checking it is the one that trained the weights."""
-    from avu.train.loop import config_identity
+    from avu.train.loop import identity_matches
 
     cfg = state.get("config")
     if not isinstance(cfg, dict) or "model" not in state:
         raise AvuInputError(path, "config", "not an avu training checkpoint (no recorded config or model)")
-    if config_identity(cfg) != state.get("identity"):
+    if not identity_matches(cfg, state.get("identity")):
         raise AvuInputError(path, "identity", "the recorded config does not match the checkpoint's identity")
     cfg = copy.deepcopy(cfg)
     # decoding settings act at inference only (outside the identity): one newer than the

@@ -136,6 +136,7 @@ class Decode:
 class TaskNormStats:
     enabled: bool = MISSING
     clips: int = MISSING
+    tasks: List[str] = MISSING
 
 
 @dataclass

@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from avu import BENCHMARK_IDS
 from avu.codec import FRAMES, MASK_SIZE, TokenCodec
 from avu.codec import payloads as codec_payloads
 from avu.codec import primitives as P
@@ -163,7 +164,14 @@ class AVUnified(nn.Module):
         self.parsing = ParsingHead(d, len(codec.classes.llp))
         self.segment_head = nn.Sequential(nn.LayerNorm(2 * d), nn.Linear(2 * d, d))
         # a checkpoint from before the setting shared one set of statistics
-        self.task_norm = bool((cfg.get("task_norm_stats") or {}).get("enabled", False))
+        tn = cfg.get("task_norm_stats") or {}
+        self.task_norm = bool(tn.get("enabled", False))
+        #: the tasks that predict with their own rows (the others with the shared statistics)
+        self.task_norm_tasks = tuple(tn.get("tasks", BENCHMARK_IDS)) if self.task_norm else ()
+        unknown = sorted(set(self.task_norm_tasks) - set(BENCHMARK_IDS))
+        if unknown:
+            raise ValueError(f"model.task_norm_stats.tasks: unknown benchmark {unknown[0]!r} "
+                             f"(known: {', '.join(BENCHMARK_IDS)})")
         if self.task_norm:
             norm_stats.add_task_rows(self)
         self.loss_cfg = dict(cfg["loss"])
@@ -453,6 +461,8 @@ class AVUnified(nn.Module):
     @torch.no_grad()
     def predict(self, batch: Mapping[str, Any]) -> dict[str, Any]:
         """The evaluator payload of the batch's task (numpy arrays / list of strings)."""
+        if batch["task"] not in self.task_norm_tasks:
+            return self._predict(batch)
         with norm_stats.task_statistics(self, batch["task"]):
             return self._predict(batch)
 

@@ -4,11 +4,12 @@ The encoders and the mask head normalise with BatchNorm. In training a layer nor
 batch by that batch's own statistics, and one task per step means those are one task's; but the
 running statistics used at evaluation are a blend of every task's frames and sounds. Measured on
 the joint checkpoints (docs/design.md section 2), scoring a task with statistics recomputed on
-its own training clips lifted six of the seven benchmarks, and S4 trained beside MUSIC-AVQA from
+its own training clips lifted five of the seven benchmarks, and S4 trained beside MUSIC-AVQA from
 52.9 to 69.6 mIoU. So, when enabled, each BatchNorm layer keeps one row of statistics per task,
-computed once after training from the evaluated weights over the first ``clips`` training clips
-of that task (normalising each calibration batch by its own statistics, as training did), and a
-prediction uses its task's row. Training itself is unchanged.
+computed once after training from the evaluated weights over ``clips`` training clips spread over
+that task's split (normalising each calibration batch by its own statistics, as training did), and
+a prediction of a listed task (``tasks``) uses its task's row. Training itself is unchanged, so the
+setting is not part of a checkpoint's identity: a finished run can get its rows computed later.
 """
 
 from __future__ import annotations
@@ -34,6 +35,19 @@ def add_task_rows(model: nn.Module) -> None:
         m.register_buffer("task_mean", torch.zeros(k, c))
         m.register_buffer("task_var", torch.ones(k, c))
         m.register_buffer("task_ready", torch.zeros(k, dtype=torch.bool))
+
+
+ROW_BUFFERS = ("task_mean", "task_var", "task_ready")
+
+
+def load_weights(model: nn.Module, state: dict[str, torch.Tensor]) -> None:
+    """``load_state_dict`` that lets the per-task rows be absent on either side: they are computed
+    after training, so the weights of a run trained with the setting off (or on) resume into a model
+    with it on (or off); rows not in ``state`` stay to be computed. Any other mismatch raises."""
+    result = model.load_state_dict(state, strict=False)
+    other = [k for k in (*result.missing_keys, *result.unexpected_keys) if k.rsplit(".", 1)[-1] not in ROW_BUFFERS]
+    if other:
+        model.load_state_dict(state)  # raises torch's own message naming them
 
 
 def ready(model: nn.Module, task: str) -> bool:

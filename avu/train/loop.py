@@ -44,14 +44,24 @@ def _container(cfg: Any) -> dict[str, Any]:
     return OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
 
 
-def config_identity(cfg: Mapping[str, Any]) -> str:
+#: model settings that act after training only: a finished run can be re-evaluated with other
+#: decoding, and its per-task BatchNorm statistics computed (again) from its weights
+AFTER_TRAINING_KEYS = ("decode", "task_norm_stats")
+
+
+def config_identity(cfg: Mapping[str, Any], after_training: tuple[str, ...] = AFTER_TRAINING_KEYS) -> str:
     c = _container(cfg)
     ident = {k: c.get(k) for k in IDENTITY_KEYS}
-    # decoding settings act at inference only: a finished run can be re-evaluated with others
-    ident["model"] = {k: v for k, v in (ident["model"] or {}).items() if k != "decode"}
+    ident["model"] = {k: v for k, v in (ident["model"] or {}).items() if k not in after_training}
     ident["data"] = {k: v for k, v in (ident["data"] or {}).items() if k not in ("generate", "eval_split")}
     ident["train"] = {k: c["train"].get(k) for k in IDENTITY_TRAIN_KEYS}
     return provenance.sha256_json(ident)
+
+
+def identity_matches(cfg: Mapping[str, Any], identity: Any) -> bool:
+    """Whether a checkpoint's recorded ``identity`` is ``cfg``'s; checkpoints written while
+    ``task_norm_stats`` still counted as training (it was in the identity) are accepted too."""
+    return identity in (config_identity(cfg), config_identity(cfg, after_training=("decode",)))
 
 
 def seed_everything(seed: int) -> None:
@@ -223,12 +233,12 @@ def _run(cfg: Mapping[str, Any], tcfg: Mapping[str, Any], run_dir: Path, info: D
     found = ckpt.find(ckpt_dir) if str(tcfg["resume"]) == "auto" else None
     if found is not None:
         state = ckpt.load(found)
-        if state.get("identity") != identity:
+        if not identity_matches(cfg, state.get("identity")):
             raise AvuInputError(found, "identity", "checkpoint was written by a different configuration "
                                 "(use another run directory or train.resume=never)")
-        model.load_state_dict(state["model"])
+        norm_stats.load_weights(model, state["model"])
         if ema is not None:
-            ema.module.load_state_dict(state["ema"])
+            norm_stats.load_weights(ema.module, state["ema"])
             ema.n_averaged.fill_(int(state["ema_count"]))
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
@@ -316,9 +326,10 @@ def _run(cfg: Mapping[str, Any], tcfg: Mapping[str, Any], run_dir: Path, info: D
         return {"stopped_at": step}
 
     evaluated = model if ema is None else ema.module
-    if evaluated.task_norm and not all(norm_stats.ready(evaluated, t) for t in tasks):
+    own_rows = [t for t in tasks if t in evaluated.task_norm_tasks]
+    if own_rows and not all(norm_stats.ready(evaluated, t) for t in own_rows):
         clips = int(cfg["model"]["task_norm_stats"]["clips"])
-        for t in tasks:  # every process computes the same rows from the same clips
+        for t in own_rows:  # every process computes the same rows from the same clips
             evaluated.calibrate_norm_stats(t, calibration_batches(evaluated, train_data[t], clips, batch_size, info.device))
         save(steps)  # the checkpoint `avu predict` loads carries them
     results = evaluate_all(evaluated, cfg, tasks, root, run_dir, info, amp, progress)
@@ -353,11 +364,19 @@ def _truncate_log(path: Path, start: int) -> None:
         fileio.write_text(path, "".join(kept))
 
 
+def calibration_indices(n: int, clips: int) -> list[int]:
+    """``clips`` of a split's ``n`` clips, spread evenly over it: the splits come grouped (AVE's by
+    category, MUSIC-AVQA's questions by video: its first 128 cover 17 of 200 training videos), so
+    the first ones would give one corner's statistics."""
+    k = min(n, max(int(clips), 1))
+    return [i * n // k for i in range(k)]
+
+
 def calibration_batches(model: torch.nn.Module, data: Any, clips: int, batch_size: int, device: torch.device):
-    """The first ``clips`` training clips of a task in batches, as prediction feeds them."""
-    n = min(len(data), max(int(clips), 1))
-    for start in range(0, n, batch_size):
-        yield model_batch(model, data, list(range(start, min(start + batch_size, n))), device)
+    """``clips`` training clips of a task (``calibration_indices``) in batches, as prediction feeds them."""
+    chosen = calibration_indices(len(data), clips)
+    for start in range(0, len(chosen), batch_size):
+        yield model_batch(model, data, chosen[start:start + batch_size], device)
 
 
 def evaluate_all(model: torch.nn.Module, cfg: Mapping[str, Any], tasks: list[str], root: Path, run_dir: Path,

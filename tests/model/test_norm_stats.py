@@ -67,3 +67,50 @@ def test_the_model_predicts_with_its_tasks_rows_and_trains_as_without_them(model
     after = model.predict(batch)
     assert any(not torch.equal(torch.as_tensor(before[k]), torch.as_tensor(after[k]))
                for k in before if hasattr(before[k], "shape"))
+
+
+def test_only_the_listed_tasks_predict_with_their_rows(model_cfg):
+    from avu.model import build_model
+    from avu.train.batches import example_batch
+
+    cfg = model_cfg("model.task_norm_stats.enabled=true", "model.task_norm_stats.tasks=[avs_ms3]")
+    torch.manual_seed(0)
+    model = build_model(cfg["model"])
+    batch = example_batch(cfg, 2, task="avs_s4", model=model)
+    model.eval()
+    before = model.predict(batch)
+    model.calibrate_norm_stats("avs_s4", [batch])  # rows computed, but S4 is not listed
+    after = model.predict(batch)
+    assert all(torch.equal(torch.as_tensor(before[k]), torch.as_tensor(after[k])) for k in before if hasattr(before[k], "shape"))
+
+
+def test_an_unknown_task_in_the_list_is_refused(model_cfg):
+    import pytest
+
+    from avu.model import build_model
+
+    with pytest.raises(ValueError, match="unknown benchmark 'ave2'"):
+        build_model(model_cfg("model.task_norm_stats.enabled=true", "model.task_norm_stats.tasks=[ave,ave2]")["model"])
+
+
+def test_weights_load_with_or_without_the_rows_and_nothing_else_is_forgiven():
+    import pytest
+
+    torch.manual_seed(0)
+    plain = nn.Sequential(nn.Conv2d(1, 3, 1), nn.BatchNorm2d(3))
+    with_rows = nn.Sequential(nn.Conv2d(1, 3, 1), nn.BatchNorm2d(3))
+    norm_stats.add_task_rows(with_rows)
+    norm_stats.load_weights(with_rows, plain.state_dict())  # off -> on: rows stay to be computed
+    assert torch.equal(with_rows[0].weight, plain[0].weight) and not norm_stats.ready(with_rows, "ave")
+    norm_stats.load_weights(plain, with_rows.state_dict())  # on -> off: the rows are dropped
+    broken = {k: v for k, v in plain.state_dict().items() if k != "0.weight"}
+    with pytest.raises(RuntimeError, match="0.weight"):
+        norm_stats.load_weights(with_rows, broken)
+
+
+def test_calibration_clips_are_spread_over_the_split():
+    from avu.train.loop import calibration_indices
+
+    assert calibration_indices(10, 4) == [0, 2, 5, 7]
+    assert calibration_indices(3, 128) == [0, 1, 2]
+    assert calibration_indices(1472, 128)[-1] > 1400 and len(set(calibration_indices(1472, 128))) == 128

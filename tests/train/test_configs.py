@@ -91,3 +91,18 @@ def test_the_documented_multi_node_launch_composes_without_touching_the_run(comp
     launcher = cfg.hydra.launcher
     assert (launcher.nodes, launcher.tasks_per_node, launcher.gpus_per_node) == (2, 8, 8)
     assert config_identity(compose_cfg(*base, *scaled)) == config_identity(compose_cfg(*base))
+
+
+def test_settings_that_act_after_training_leave_the_checkpoint_identity_alone(compose_cfg):
+    """Decoding and the per-task BatchNorm statistics act on finished weights: a run trained with
+    either setting resumes (and re-evaluates) under another; a checkpoint from when the statistics
+    still counted as training is accepted; a training setting is another identity."""
+    from avu.train.loop import config_identity, identity_matches
+
+    on = compose_cfg("model.task_norm_stats.enabled=true")
+    off = compose_cfg("model.task_norm_stats.enabled=false", "model.decode.llp_world_threshold=0.4")
+    assert config_identity(on) == config_identity(off)
+    legacy = config_identity(off, after_training=("decode",))
+    assert legacy != config_identity(off) and identity_matches(off, legacy)
+    assert not identity_matches(on, legacy)  # its recorded statistics setting was another one
+    assert not identity_matches(compose_cfg("train.lr=0.5"), config_identity(off))
