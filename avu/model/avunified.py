@@ -19,6 +19,7 @@ evaluator payload of the batch's task (avu.codec.payloads formats).
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -165,14 +166,14 @@ class AVUnified(nn.Module):
         self.segment_head = nn.Sequential(nn.LayerNorm(2 * d), nn.Linear(2 * d, d))
         # a checkpoint from before the setting shared one set of statistics
         tn = cfg.get("task_norm_stats") or {}
-        self.task_norm = bool(tn.get("enabled", False))
+        enabled = bool(tn.get("enabled", False))
         #: the tasks that predict with their own rows (the others with the shared statistics)
-        self.task_norm_tasks = tuple(tn.get("tasks", BENCHMARK_IDS)) if self.task_norm else ()
+        self.task_norm_tasks = tuple(tn.get("tasks", BENCHMARK_IDS)) if enabled else ()
         unknown = sorted(set(self.task_norm_tasks) - set(BENCHMARK_IDS))
         if unknown:
             raise ValueError(f"model.task_norm_stats.tasks: unknown benchmark {unknown[0]!r} "
                              f"(known: {', '.join(BENCHMARK_IDS)})")
-        if self.task_norm:
+        if enabled:
             norm_stats.add_task_rows(self)
         self.loss_cfg = dict(cfg["loss"])
         self.decode_cfg = dict(cfg["decode"])
@@ -461,9 +462,9 @@ class AVUnified(nn.Module):
     @torch.no_grad()
     def predict(self, batch: Mapping[str, Any]) -> dict[str, Any]:
         """The evaluator payload of the batch's task (numpy arrays / list of strings)."""
-        if batch["task"] not in self.task_norm_tasks:
-            return self._predict(batch)
-        with norm_stats.task_statistics(self, batch["task"]):
+        task = batch["task"]
+        own = norm_stats.task_statistics(self, task) if task in self.task_norm_tasks else contextlib.nullcontext()
+        with own:
             return self._predict(batch)
 
     def _predict(self, batch: Mapping[str, Any]) -> dict[str, Any]:
