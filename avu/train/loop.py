@@ -327,7 +327,7 @@ def _run(cfg: Mapping[str, Any], tcfg: Mapping[str, Any], run_dir: Path, info: D
 
     evaluated = model if ema is None else ema.module
     own_rows = [t for t in tasks if t in evaluated.task_norm_tasks]
-    if own_rows and not all(norm_stats.ready(evaluated, t) for t in own_rows):
+    if own_rows:  # computed again on a resumed finished run too: its clip count may have changed
         clips = int(cfg["model"]["task_norm_stats"]["clips"])
         for t in own_rows:  # every process computes the same rows from the same clips
             evaluated.calibrate_norm_stats(t, calibration_batches(evaluated, train_data[t], clips, batch_size, info.device))
