@@ -18,13 +18,14 @@ min-max scaling that leaves a constant map unscaled. The LVS upsampling is OpenC
 pixels one ulp away from its scalar formula, which flips median ties (a constant map stays
 exactly constant under ``cv2.resize``), so no re-implementation is exact. The EZ-VSL
 upsampling is torch's own ``F.interpolate`` arithmetic (two fused multiply-adds per pixel),
-done by OpenCV calls in the evaluator's path and by torch elsewhere, each checked against
+compiled in the evaluator's path and by torch elsewhere, the compiled one checked against
 ``F.interpolate`` once per input shape. Maps already 224x224 are not upsampled: both calls then
 return their input bit for bit.
 
-The evaluator's path is `box_terms` (see the comment above it): the masks are never formed
-and no map is sorted, yet every count equals the official one; the other kernels (masks,
-`ciou_terms` on GT maps) serve the explorer, the golden tests and Flickr's soft GT.
+The evaluator's path is `box_terms`, whose median and counts are compiled
+(`avu.metrics.vggss_compiled`): no mask is kept and no map is sorted, yet every count equals
+the official one; the other kernels (masks, `ciou_terms` on GT maps) serve the explorer, the
+golden tests and Flickr's soft GT.
 
 Kernel outputs are what the official code returns: per-sample cIoU in [0, 1] (NaN when
 GT and prediction are both empty), dataset scores as fractions. The evaluator turns them
@@ -51,9 +52,8 @@ AP50_THRESHOLD = 0.5
 
 UPSAMPLERS = ("cv2_linear", "bilinear_align_corners", "bicubic_align_corners")
 BINARIZERS = ("lvs", "ezvsl")
-#: samples per vectorised step of `box_terms`: its float32 passes run one map at a time, the
-#: chunk-wide steps work on 8-bit bins (32 maps: 1.6 MB) and on ~1 % of the pixels; 32 measured
-#: best of 8-64 on the 2-core dev machine (16: up to 1.5x slower, 64: no faster)
+#: samples per `box_terms` call (the unit a thread scores): 32 upsampled maps are 6.4 MB of
+#: float32 buffers per thread, and a 5,158-map split still makes 162 chunks to share out
 DEFAULT_CHUNK = 32
 
 
@@ -134,11 +134,6 @@ class Workspace:
     def mask2(self) -> np.ndarray:
         """Second bool scratch (selection bracket)."""
         return self._buffer("mask2", bool)
-
-    @property
-    def bins(self) -> np.ndarray:
-        """8-bit bins of the upsampled maps, uint8 (`box_terms`)."""
-        return self._buffer("bins", np.uint8)
 
     @classmethod
     def ensure(cls, work: "Workspace | None", n: int, size: int) -> "Workspace":
@@ -268,74 +263,31 @@ def _separable_bilinear_is_exact(h: int, w: int, size: int) -> bool:
         return bool(torch.equal(_separable_bilinear(maps, size), reference))
 
 
-@functools.lru_cache(maxsize=4)
-def _tiled_row(weights: tuple[float, ...], rows: int) -> np.ndarray:
-    """``weights`` (float32) repeated as ``rows`` rows, read-only (`_bilinear_rows`' width weights)."""
-    out = np.empty((rows, len(weights)), dtype=np.float32)
-    out[:] = np.asarray(weights, dtype=np.float32)
-    out.flags.writeable = False
-    return out
-
-
 @functools.lru_cache(maxsize=64)
-def _height_rows(n_in: int, n_out: int) -> tuple[tuple[int, int, float, float], ...]:
-    """`align_corners_axis` of the height as Python numbers, one (i0, i1, l0, l1) per output row."""
-    return tuple(zip(*(a.tolist() for a in align_corners_axis(n_in, n_out))))
+def compiled_bilinear_is_exact(h: int, w: int, size: int) -> bool:
+    """Whether the compiled EZ-VSL upsampling (`avu.metrics.vggss_compiled.upsample_bilinear`)
+    equals ``F.interpolate`` here (seeded probe per input shape, cached).
 
-
-def _bilinear_rows(maps: np.ndarray, size: int, out: np.ndarray) -> np.ndarray:
-    """`_separable_bilinear`'s arithmetic by OpenCV calls, into ``out`` indexed (size, n, size): row y of every map.
-
-    The same two fma passes as ATen (`align_corners_axis`): along the width,
-    ``fma(x0, w0, x1 * w1)`` by ``np.multiply`` and ``cv2.accumulateProduct`` (``dst += a * b``,
-    one fused multiply-add per element in this OpenCV build); along the height, output row y of
-    all the chunk's maps in one ``cv2.addWeighted(r0, l0, r1, l1, 0)``, which OpenCV computes as
-    ``fma(r0, l0, fma(r1, l1, 0))``: one pass over the output, one call per row. ``out`` may be
-    the transposed view of (n, size, size) maps: OpenCV writes the strided rows in place.
-    `_bilinear_rows_is_exact` checks the whole result against ``F.interpolate`` before it is used
-    (the sign of an exact zero may differ: ``+0`` where torch adds ``-0``; no count sees it).
+    Whether torch's own kernel fuses its multiply-adds is a property of how torch was built,
+    so it is probed instead of assumed; a mismatch sends the maps through torch itself
+    (`upsample_bilinear_align_corners`).
     """
-    import cv2
-
-    n, h, w = maps.shape
-    j0, j1, a0, a1 = align_corners_axis(w, size)
-    columns = np.ascontiguousarray(maps.transpose(1, 0, 2))  # (h, n, w): source row i of every map
-    rows = np.take(columns, j1, axis=2)  # (h, n, size)
-    np.multiply(rows, a1, out=rows)
-    cv2.accumulateProduct(np.take(columns, j0, axis=2).reshape(-1, size), _tiled_row(tuple(a0.tolist()), h * n),
-                          rows.reshape(-1, size))
-    for y, (r0, r1, b0, b1) in enumerate(_height_rows(h, size)):
-        cv2.addWeighted(rows[r0], b0, rows[r1], b1, 0.0, dst=out[y])
-    return out
-
-
-@functools.lru_cache(maxsize=64)
-def _bilinear_rows_is_exact(h: int, w: int, size: int) -> bool:
-    """Whether `_bilinear_rows` equals ``F.interpolate`` here (seeded probe per input shape, cached).
-
-    Whether OpenCV fuses its multiply-adds depends on its build and on the CPU it dispatches
-    to, so it is probed, on two batch sizes, instead of assumed; a mismatch falls back to the
-    torch path (`upsample_bilinear_align_corners`).
-    """
-    import cv2
     import torch
     import torch.nn.functional as F
 
+    from avu.metrics import vggss_compiled as compiled
+
     rng = np.random.default_rng(1)
-    for n in (3, 16):
-        scales = np.array([1e-3, 1.0, 37.0, 1e4], dtype=np.float32)[np.arange(n) % 4, None, None]
-        probe = (rng.standard_normal((n, h, w)).astype(np.float32) * scales).astype(np.float32)
-        out = np.empty((n, size, size), dtype=np.float32)  # as `box_terms` lays it out
-        try:
-            _bilinear_rows(probe, size, out.transpose(1, 0, 2))
-        except cv2.error:  # an OpenCV refusal means: not this path
-            return False
-        with torch.no_grad():
-            reference = F.interpolate(torch.from_numpy(probe)[:, None], size=(size, size), mode="bilinear",
-                                      align_corners=True)[:, 0].numpy()
-        if not np.array_equal(out, reference):
-            return False
-    return True
+    n = 16
+    scales = np.array([1e-3, 1.0, 37.0, 1e4], dtype=np.float32)[np.arange(n) % 4, None, None]
+    probe = (rng.standard_normal((n, h, w)).astype(np.float32) * scales).astype(np.float32)
+    out = np.empty((n, size, size), dtype=np.float32)
+    compiled.upsample_bilinear(probe, out, *align_corners_axis(w, size), *align_corners_axis(h, size))
+    with torch.no_grad():
+        reference = F.interpolate(torch.from_numpy(probe)[:, None], size=(size, size), mode="bilinear",
+                                  align_corners=True)[:, 0].numpy()
+    return bool(np.array_equal(out, reference))
+
 
 
 def upsample_bilinear_align_corners(heatmaps: np.ndarray, size: int = GT_SIZE, work: Workspace | None = None) -> np.ndarray:
@@ -629,101 +581,12 @@ def ciou_terms_boxes(
     return ciou, inter, den
 
 
-# -- the evaluator's path: exact counts through 8-bit bins ----------------------------------------
+# -- the evaluator's path: compiled median and counts ---------------------------------------------
 #
-# Both official scores are float32 functions of the upsampled value v that never decrease when v
-# grows: LVS ``1 - (max - v) / span`` and EZ-VSL ``(v - min) / span`` (each step is a correctly
-# rounded subtraction or division, which is monotone). So ``sort(f(v))[k] == f(sort(v)[k])``, and
-# each official mask is ``{v >= t}`` for one pixel value t. `box_terms` finds t and the pixel
-# counts without computing f on every pixel and without sorting a map:
-#
-# 1. per map, ``cv2.minMaxLoc`` and ``cv2.convertScaleAbs`` into 8-bit bins q (monotone in v too);
-#    these are the only passes over the float32 map (for ``cv2_linear``, right after its
-#    ``cv2.resize``, while the map is in cache);
-# 2. the bin b that holds sorted position k: guessed from a grid sample of the bins, confirmed by
-#    exact counts of ``q < b`` and ``q == b`` (eight bools summed per uint64), moved a bin at a time
-#    when the guess was off;
-# 3. the ~1 % of pixels in bin b are gathered; ``np.partition`` of each map's share gives the
-#    value s_k at sorted position k; f is evaluated on the gathered pixels only, with the official
-#    float32 operations, which gives ``f(s_k)`` and the first pixel value t where f reaches it
-#    (EZ-VSL; LVS when the median score is 1) or exceeds it (LVS);
-# 4. mask size = pixels from t up (known from the counts); intersection = pixels from t up in the
-#    box (one compare-and-count over the box, per map).
-#
-# For ``bilinear_align_corners`` the chunk is upsampled row by row (`_bilinear_rows`: one OpenCV
-# call per output row for all the chunk's maps), each call writing row y of every map in place
-# (a strided destination), so the per-map steps read contiguous maps.
-#
-# An f-tie that crosses a bin edge is followed into the neighbouring bin (``cv2.minMaxLoc`` under
-# a mask). Constant maps, maps whose bins could lose monotonicity (|v| above 2**20 / 255 spans,
-# where ``convertScaleAbs`` could round a value below -0.5) and ties that cross two bin edges go
-# the straightforward way (`official_scores` on every pixel, ``np.partition``).
-
-#: largest ``max(|min|, |max|) * 255 / span`` for which 8-bit binning stays monotone (see above)
-BIN_GUARD = float(2**20)
-#: the pixels of every BIN_SAMPLE_STEP-th row and column guess the median bin (1,024 of a 224x224
-#: map); 7 is prime to the upsampling factors of 7x7 and 14x14 maps, so the sample does not sit
-#: at one phase of the interpolation grid
-BIN_SAMPLE_STEP = 7
-
-
-def official_scores(flat: np.ndarray, rule: str) -> np.ndarray:
-    """The score map a chain thresholds, float32, as the official code computes it from a 1-D map.
-
-    ``lvs``: ``1 - normalize_img(-h)``; ``ezvsl``: ``normalize_img(h)``; ``normalize_img``
-    leaves a constant map unscaled (``if not (vmax - vmin) == 0``).
-    """
-    value = -flat if rule == "lvs" else flat
-    vmin, vmax = value.min(), value.max()
-    if not (vmax - vmin) == 0:
-        value = (value - vmin) / (vmax - vmin)
-    return 1 - value if rule == "lvs" else np.array(value, dtype=np.float32)
-
-
-def _scores_from_min_max(values: np.ndarray, low, high, rule: str) -> np.ndarray:
-    """`official_scores` of some pixels of non-constant maps, given each pixel's map min and max (float32).
-
-    The same float32 operations per pixel: LVS ``(-v) - (-max) == max - v`` and ``(-min) - (-max)
-    == max - min`` (negation is exact, rounding symmetric), EZ-VSL ``(v - min) / (max - min)``.
-    """
-    span = high - low
-    if rule == "lvs":
-        return np.float32(1) - (high - values) / span
-    return (values - low) / span
-
-
-def _official_mask(flat: np.ndarray, rule: str, k: int) -> np.ndarray:
-    """The official mask of one upsampled map (1-D float32), computed straightforwardly."""
-    pred = official_scores(flat, rule)
-    thr = np.partition(pred, k)[k]  # == np.sort(pred)[k]
-    if rule == "lvs":
-        return (pred > thr) | (pred >= 1)  # pred > median -> 1, pred < 1 -> 0, then >= 0.5
-    return pred >= thr
-
-
-def _sort_by_map(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """``values`` (float32) sorted by (row, value): one uint64 sort of (row << 32 | order-preserving bits)."""
-    bits = values.view(np.uint32)
-    key = np.where(bits >> 31 != 0, ~bits, bits | np.uint32(0x80000000)).astype(np.uint64)
-    key |= rows.astype(np.uint64) << np.uint64(32)
-    key.sort()
-    low = (key & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-    return np.where(low >> 31 != 0, low & np.uint32(0x7FFFFFFF), ~low).view(np.float32)
-
-
-def _row_counts(mask: np.ndarray) -> np.ndarray:
-    """True values per row of a C-contiguous (n, P) bool array, int64.
-
-    Eight bools are summed at a time as the bytes of one uint64 (at most 255 words per partial
-    sum, so no byte carries into the next); per-row ``count_nonzero`` calls cost more.
-    """
-    n, p = mask.shape
-    words = p // 8
-    group = max((g for g in range(1, 256) if words % g == 0), default=1) if p % 8 == 0 else 0
-    if group < 16:
-        return np.array([np.count_nonzero(row) for row in mask], dtype=np.int64)
-    partial = mask.view(np.uint64).reshape(n, words // group, group).sum(axis=2, dtype=np.uint64)
-    return partial.view(np.uint8).reshape(n, -1).sum(axis=1, dtype=np.int64)
+# `box_terms` upsamples a chunk (OpenCV's own ``cv2.resize`` per map for LVS; torch's arithmetic,
+# compiled, for EZ-VSL) and hands it to `avu.metrics.vggss_compiled.box_counts`, which finds each
+# map's sorted position k exactly without sorting it, evaluates the official scores and counts
+# the official mask against the union of the boxes, with the GIL released (see that module).
 
 
 def _mark(timings: dict[str, float] | None, stage: str, since: float) -> float:
@@ -741,146 +604,37 @@ def box_terms(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(ciou, intersection, denominator) of raw heatmaps (n, h, w) against box GT, float64 (n,) each.
 
-    Exactly the official per-sample values (see the section comment): ``maps`` are upsampled with
-    ``upsampling`` (skipped when already ``size`` x ``size``: ``cv2.resize`` and
-    ``F.interpolate(align_corners=True)`` then return the same values), masked under ``rule``
-    and counted against the union of each sample's boxes (``pixel_boxes``, ``box_counts`` as in
-    `gt_maps_from_pixel_boxes`). ``timings``: seconds per stage are added to it (benchmarks).
+    Exactly the official per-sample values: ``maps`` are upsampled with ``upsampling`` (skipped
+    when already ``size`` x ``size``: ``cv2.resize`` and ``F.interpolate(align_corners=True)``
+    then return the same values), masked under ``rule`` and counted against the union of each
+    sample's boxes (``pixel_boxes``, ``box_counts`` as in `gt_maps_from_pixel_boxes`).
+    ``timings``: seconds per stage are added to it (benchmarks).
     """
-    import cv2
+    from avu.metrics import vggss_compiled as compiled
 
     t = time.perf_counter() if timings is not None else 0.0
     maps = np.ascontiguousarray(maps, dtype=np.float32)
-    n = maps.shape[0]
-    s, p = size, size * size
-    k = int(size * size / 2)
-    work = Workspace.ensure(work, n, size)
-    resize = False
-    if maps.shape[1:] == (s, s):
-        storage = maps
-    elif upsampling == "cv2_linear":
-        storage, resize = work.values[:n], True
-    elif upsampling == "bilinear_align_corners" and _bilinear_rows_is_exact(maps.shape[1], maps.shape[2], s):
-        storage = work.values[:n]
-        _bilinear_rows(maps, s, storage.reshape(n, s, s).transpose(1, 0, 2))
+    n, h, w = maps.shape
+    s = size
+    if rule not in BINARIZERS:
+        raise ValueError(f"unknown binarization {rule!r}; known: {BINARIZERS}")
+    if (h, w) == (s, s):
+        grid = maps
+    elif upsampling == "bilinear_align_corners" and compiled_bilinear_is_exact(h, w, s):
+        work = Workspace.ensure(work, n, s)
+        grid = work.values[:n].reshape(n, s, s)
+        compiled.upsample_bilinear(maps, grid, *align_corners_axis(w, s), *align_corners_axis(h, s))
     else:
-        storage = upsample(maps, upsampling, size, work)
-    grid = storage.reshape(n, s, s)
+        grid = np.ascontiguousarray(upsample(maps, upsampling, s, work), dtype=np.float32)
     t = _mark(timings, "upsample", t)
-
-    # 1. min, max and 8-bit bins of every map
-    bins = work.bins[:n]
-    cells = bins.reshape(n, s, s)
-    low, high = np.zeros(n), np.zeros(n)
-    fast = np.zeros(n, dtype=bool)
-    for r in range(n):  # the float32 passes, one map at a time (cache-resident after its resize)
-        if resize:
-            cv2.resize(maps[r], (s, s), dst=grid[r], interpolation=cv2.INTER_LINEAR)
-            t = _mark(timings, "upsample", t)
-        lo, hi, _, _ = cv2.minMaxLoc(grid[r])
-        low[r], high[r] = lo, hi
-        alpha = 255.0 / (hi - lo) if lo < hi else 0.0
-        if 0 < alpha < 1e30 and max(-lo, hi) * alpha < BIN_GUARD:
-            cv2.convertScaleAbs(grid[r], cells[r], alpha, -lo * alpha)
-            fast[r] = True
-        else:  # the straightforward path; bin 0 everywhere keeps the row out of the bin steps
-            bins[r] = 0
-        t = _mark(timings, "min, max, 8-bit bins", t)
-    low32, high32 = low.astype(np.float32), high.astype(np.float32)
-    rows = np.flatnonzero(fast)
-
-    # 2. the bin b of sorted position k: guessed from a sample, then moved until the counts below
-    # it (lt) and up to it (le) enclose k
-    sample = cells[:, BIN_SAMPLE_STEP // 2 :: BIN_SAMPLE_STEP, BIN_SAMPLE_STEP // 2 :: BIN_SAMPLE_STEP]
-    sample = sample.astype(np.int32).reshape(n, -1)
-    middle = sample.shape[1] // 2
-    b = np.where(fast, np.partition(sample, middle, axis=1)[:, middle], 255).astype(np.int64)
-    b8 = b.astype(np.uint8)[:, None]
-    scratch = work.mask[:n]
-    lt = _row_counts(np.less(bins, b8, out=scratch))  # pixels in bins below b
-    le = lt + _row_counts(np.equal(bins, b8, out=scratch))  # pixels in bins up to b
-    for r in np.flatnonzero(fast & ((lt > k) | (le <= k))).tolist():  # the guess was a bin (or more) off
-        row, eq = bins[r], scratch[r]
-        while not lt[r] <= k < le[r]:
-            up = lt[r] <= k
-            b[r] += 1 if up else -1
-            count = np.count_nonzero(np.equal(row, int(b[r]), out=eq))  # a Python int keeps uint8
-            lt[r], le[r] = (le[r], le[r] + count) if up else (lt[r] - count, lt[r])
-    sizes = np.where(fast, le - lt, 0)
-    where = np.flatnonzero(scratch)  # bin-b pixels, by map, then by pixel
-    owner = np.repeat(np.arange(n), sizes)
-    start = np.cumsum(sizes) - sizes
-    gathered = storage.reshape(-1)[where]
-    t = _mark(timings, "median bin, gather it", t)
-
-    # 3. sorted position k inside bin b, the scores of bin b, and the mask's lowest value thr
-    s_k = np.zeros(n, dtype=np.float32)
-    for r, a, c, kk in zip(rows.tolist(), start[rows].tolist(), sizes[rows].tolist(), (k - lt)[rows].tolist()):
-        s_k[r] = np.partition(gathered[a : a + c], kk)[kk]
-    f_k = np.zeros(n, dtype=np.float32)
-    f_k[rows] = _scores_from_min_max(s_k[rows], low32[rows], high32[rows], rule)
-    scores = _scores_from_min_max(gathered, low32[owner], high32[owner], rule)
-    lower = np.ones(n, dtype=bool) if rule == "ezvsl" else f_k >= 1  # mask {f >= f_k}, else {f > f_k}
-    outside = scores < f_k[owner] if lower.all() else scores <= f_k[owner]
-    if lower.any() and not lower.all():  # LVS maps whose median score is 1
-        outside = np.where(lower[owner], scores < f_k[owner], outside)
-    j = np.zeros(n, dtype=np.int64)  # bin-b pixels outside the mask
-    first = np.full(n, np.inf, dtype=np.float32)  # smallest bin-b value inside the mask
-    if len(rows):  # (every fast row has pixels in bin b: its sorted position k is there)
-        j[rows] = np.add.reduceat(outside, start[rows], dtype=np.int64)
-        first[rows] = np.minimum.reduceat(np.where(outside, np.float32(np.inf), gathered), start[rows])
-    thr = np.full(n, np.inf, dtype=np.float32)  # the mask is {v >= thr}
-    n_out = np.full(n, p, dtype=np.int64)  # pixels outside the mask
-    spill = fast & np.where(lower, (j == 0) & (lt > 0), (j == sizes) & (le < p))
-    in_bin = fast & ~spill & (j < sizes)  # thr is a bin-b value
-    thr[in_bin], n_out[in_bin] = first[in_bin], (lt + j)[in_bin]
-    # (LVS rows with no pixel above the median score keep the empty mask: thr inf, n_out p)
-    generic = ~fast
-    for r in np.flatnonzero(spill).tolist():
-        # the f-tie of the median reaches the edge of bin b: look at the nearest pixel beyond it
-        down = bool(lower[r])
-        side = cv2.compare(cells[r], int(b[r]), cv2.CMP_LT if down else cv2.CMP_GT)
-        lo, hi, _, _ = cv2.minMaxLoc(grid[r], side)
-        edge = _scores_from_min_max(np.array([hi if down else lo], dtype=np.float32), low32[r], high32[r], rule)[0]
-        if down and edge < f_k[r]:
-            thr[r], n_out[r] = first[r], lt[r]
-        elif not down and edge > f_k[r]:
-            thr[r], n_out[r] = lo, le[r]
-        else:
-            generic[r] = True
-    t = _mark(timings, "select, scores, threshold", t)
-
-    # 4. counts against the GT map (the union of the boxes, as the official maps binarise it): the
-    # mask is {v >= thr}, so the intersection is a count over the box
-    counts = np.asarray(box_counts, dtype=np.int64)
-    boxes = np.asarray(pixel_boxes, dtype=np.int64)
-    x0, y0, x1, y1 = (np.where(counts > 0, boxes[:, 0, c], 0) for c in range(4))
-    area = (np.maximum(y1 - y0, 0) * np.maximum(x1 - x0, 0)).astype(np.float64)
-    selected = (p - n_out).astype(np.float64)
-    inter = np.zeros(n, dtype=np.float64)
-    gt = np.zeros((s, s), dtype=bool)
-    for r, count, ya, yb, xa, xb, value, plain in zip(
-            range(n), counts.tolist(), y0.tolist(), y1.tolist(), x0.tolist(), x1.tolist(), thr.tolist(),
-            (~generic).tolist()):
-        if count > 1:
-            gt[:] = False
-            for xa, ya, xb, yb in boxes[r, :count].tolist():
-                gt[ya:yb, xa:xb] = True
-            area[r] = np.count_nonzero(gt)
-        elif plain and (count == 0 or value == np.inf):
-            continue  # no GT or an empty mask: no intersection
-        if not plain:
-            mask = _official_mask(np.ascontiguousarray(grid[r]).reshape(-1), rule, k).reshape(s, s)
-            selected[r] = np.count_nonzero(mask)
-            inter[r] = np.count_nonzero(mask & gt) if count > 1 else np.count_nonzero(mask[ya:yb, xa:xb])
-        elif count > 1:
-            inter[r] = np.count_nonzero((grid[r] >= value) & gt)
-        else:
-            inter[r] = np.count_nonzero(grid[r, ya:yb, xa:xb] >= value)
+    inter, selected, area = np.empty(n), np.empty(n), np.empty(n)
+    compiled.box_counts(grid.reshape(n, s * s), rule == "lvs", int(s * s / 2), s,
+                        np.ascontiguousarray(pixel_boxes, dtype=np.int64), np.ascontiguousarray(box_counts, dtype=np.int64),
+                        inter, selected, area)
     den = area + selected - inter
     with np.errstate(invalid="ignore", divide="ignore"):
         ciou = inter / den
-    _mark(timings, "GT counts", t)
+    _mark(timings, "median, scores, counts", t)
     return ciou, inter, den
 
 
@@ -890,9 +644,9 @@ GroundTruth = Union[np.ndarray, tuple[np.ndarray, np.ndarray]]
 
 def scoring_threads() -> int:
     """Threads `localization_ciou` scores chunks on: ``AVU_EVAL_THREADS`` when set, else the
-    usable cores, at most 2. Values do not depend on the count. OpenCV and numpy release the GIL
-    inside their calls but the chunk's Python between them holds it, so two threads gave 1.0-1.4x,
-    not 2x (docs/performance.md)."""
+    usable cores, at most 8. Values do not depend on the count. The compiled kernels release the
+    GIL for a whole chunk, so threads share the work (1.9-2.0x on two cores,
+    docs/performance.md; more cores were not measured)."""
     import os
 
     from avu.threads import usable_cores
@@ -903,7 +657,7 @@ def scoring_threads() -> int:
         if count < 1:
             raise ValueError(f"AVU_EVAL_THREADS must be a positive integer, got {raw!r}")
         return count
-    return max(1, min(2, usable_cores()))
+    return max(1, min(8, usable_cores()))
 
 
 def localization_ciou(

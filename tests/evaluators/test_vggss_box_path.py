@@ -173,11 +173,14 @@ def test_upsampling_is_skipped_only_where_it_copies(protocol: str) -> None:
 
 
 @pytest.mark.parametrize("shape", [(14, 14), (7, 7), (13, 17), (2, 2), (224, 100), (5, 224)])
-def test_opencv_bilinear_rows_equal_torch_interpolate(shape: tuple[int, int]) -> None:
-    """The ``ezvsl`` upsampling by OpenCV calls (`_bilinear_rows`) is ``F.interpolate`` bit for bit
-    (up to the sign of an exact zero), on random, quantised, constant and wide-ranging maps."""
-    if not kernels._bilinear_rows_is_exact(*shape, SIZE):
-        pytest.skip("this OpenCV build does not fuse its multiply-adds: the evaluator takes the torch path")
+def test_compiled_bilinear_equals_torch_interpolate(shape: tuple[int, int]) -> None:
+    """The compiled ``ezvsl`` upsampling (`vggss_compiled.upsample_bilinear`) is ``F.interpolate``
+    bit for bit, on random, quantised, constant and wide-ranging maps, wherever its probe says so;
+    where torch's kernel does not fuse its multiply-adds, the evaluator must take torch's path."""
+    from avu.metrics import vggss_compiled as compiled
+
+    if not kernels.compiled_bilinear_is_exact(*shape, SIZE):
+        pytest.skip("this torch build does not fuse its multiply-adds: the evaluator takes the torch path")
     rng = np.random.default_rng(sum(shape))
     h, w = shape
     maps = np.stack([
@@ -188,10 +191,10 @@ def test_opencv_bilinear_rows_equal_torch_interpolate(shape: tuple[int, int]) ->
         (rng.standard_normal((h, w)) * np.float32(1e-38)).astype(np.float32),
         np.exp(np.float32(3) * rng.standard_normal((h, w), dtype=np.float32)).astype(np.float32),
     ]).astype(np.float32)
-    out = np.empty((len(maps), SIZE, SIZE), dtype=np.float32)  # written row by row through the transposed view
-    kernels._bilinear_rows(maps, SIZE, out.transpose(1, 0, 2))
+    out = np.empty((len(maps), SIZE, SIZE), dtype=np.float32)
+    compiled.upsample_bilinear(maps, out, *kernels.align_corners_axis(w, SIZE), *kernels.align_corners_axis(h, SIZE))
     want = np.stack([upsampled(m, "ezvsl") for m in maps])
-    assert np.array_equal(out, want)
+    assert np.array_equal(out.view(np.uint32), want.view(np.uint32))  # the sign of zero included
 
 
 @pytest.mark.parametrize("protocol", sorted(PROTOCOLS))
@@ -228,4 +231,23 @@ def test_scoring_threads_reads_the_environment(monkeypatch) -> None:
         with pytest.raises(ValueError, match="AVU_EVAL_THREADS"):
             kernels.scoring_threads()
     monkeypatch.delenv("AVU_EVAL_THREADS")
-    assert 1 <= kernels.scoring_threads() <= 2
+    assert 1 <= kernels.scoring_threads() <= 8
+
+
+def test_kernels_compile_where_no_cache_can_be_written(monkeypatch) -> None:
+    """numba refuses ``cache=True`` when it finds no writable cache folder: the kernels then
+    compile in memory instead of failing the import."""
+    from avu.metrics import vggss_compiled as compiled
+
+    real, asked = compiled.njit, []
+
+    def njit(cache: bool = False, **options):
+        asked.append(cache)
+        if cache:
+            raise RuntimeError("cannot cache function 'double': no locator available for file '<here>'")
+        return real(cache=False, **options)
+
+    monkeypatch.setattr(compiled, "njit", njit)
+    double = compiled._kernel()(lambda x: 2 * x)
+    assert double(21) == 42
+    assert asked == [True, False]
