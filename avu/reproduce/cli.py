@@ -123,6 +123,9 @@ def train_all(specs: list[plan.RunSpec], settings: Settings, jobs: int = 1) -> l
         outcome = execute(spec, settings)
         if outcome.reused:
             print(f"avu.reproduce:   reused {outcome.run_dir}", flush=True)
+        elif outcome.weights_from is not None:
+            print(f"avu.reproduce:   trained weights of {outcome.weights_from} (same training), "
+                  f"after-training steps and evaluation in {outcome.seconds:.0f} s -> {outcome.run_dir}", flush=True)
         else:
             trained_seconds.append(outcome.seconds)
             print(f"avu.reproduce:   trained in {outcome.seconds:.0f} s -> {outcome.run_dir}", flush=True)
@@ -145,7 +148,8 @@ def _train_parallel(specs: list[plan.RunSpec], settings: Settings, jobs: int) ->
         for done, future in enumerate(as_completed(futures), 1):
             outcome = future.result()
             left = (time.perf_counter() - t0) / done * (len(specs) - done) / 60
-            how = "reused" if outcome.reused else f"trained in {outcome.seconds:.0f} s"
+            how = ("reused" if outcome.reused else f"from the trained weights of {outcome.weights_from}"
+                   if outcome.weights_from is not None else f"trained in {outcome.seconds:.0f} s")
             print(f"avu.reproduce: {done}/{len(specs)} {outcome.spec.label}: {how}, about {left:.0f} min left",
                   flush=True)
     return [execute(spec, settings) for spec in specs]  # from the cache, in order

@@ -56,6 +56,8 @@ class RunOutcome:
     reused: bool
     seconds: float
     evaluators: dict[str, Evaluator] = field(default_factory=dict)
+    #: the finished run whose trained weights this run started from (`trained_weights`), if any
+    weights_from: Path | None = None
 
     def metrics(self, benchmark: str) -> dict[str, float]:
         return dict(self.doc["results"][benchmark]["metrics"])
@@ -120,8 +122,45 @@ def stop_with_parent(parent: int) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
+def trained_weights(spec: RunSpec, settings: Settings, cfg: DictConfig, run_dir: Path) -> Path | None:
+    """The final checkpoint of a finished run of this very training, if the runs folder holds one.
+
+    Settings that act after training (`avu.train.loop.AFTER_TRAINING_KEYS`: decoding, the per-task
+    normalisation statistics) are part of the config hash, so a run that changes only them gets
+    its own folder; it trains exactly what a run with the same training identity, seed and data
+    trained already. Such a run's checkpoint is found here by its recorded identity, and the
+    run resumes from it at the last step (the loop checks the identity again) and computes only
+    what comes after training.
+    """
+    from avu.train import checkpoint as ckpt
+    from avu.train.data import suite_fingerprint
+    from avu.train.loop import identity_matches
+
+    fingerprint = suite_fingerprint(settings.root)
+    for results in sorted(settings.runs_dir.glob(f"{spec.experiment}-*/seed{spec.seed}/{RESULTS}")):
+        donor = results.parent
+        if donor == run_dir:
+            continue
+        try:
+            provenance = json.loads(results.read_text())["provenance"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # not a finished run of this version: train instead
+        if (provenance.get("seed") == spec.seed and (provenance.get("data") or {}).get("fingerprint") == fingerprint
+                and identity_matches(cfg, provenance.get("config_identity"))):
+            found = ckpt.find(donor / "checkpoints")
+            if found is not None:
+                return found
+    return None
+
+
 def execute(spec: RunSpec, settings: Settings, progress: bool = True) -> RunOutcome:
-    """Train and evaluate one run, or load it from the cache (``progress``: the run's own bars)."""
+    """Train and evaluate one run, or load it from the cache (``progress``: the run's own bars).
+
+    A run that differs from a finished one only in after-training settings starts from that
+    run's trained weights (`trained_weights`; copied, the other run is left as it is)."""
+    import shutil
+
+    from avu.train import checkpoint as ckpt
     from avu.train.loop import run
 
     cfg = compose_config(spec, settings)
@@ -130,15 +169,25 @@ def execute(spec: RunSpec, settings: Settings, progress: bool = True) -> RunOutc
     results = run_dir / RESULTS
     t0 = time.perf_counter()
     reused = results.is_file()
+    weights_from = None
     if reused:
         doc = json.loads(results.read_text())
     else:
         if not progress:
             cfg.train.progress = False
+        if ckpt.find(run_dir / "checkpoints") is None:
+            donor = trained_weights(spec, settings, cfg, run_dir)
+            if donor is not None:
+                (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+                shutil.copy2(donor, run_dir / "checkpoints" / donor.name)
+                log = donor.parent.parent / "train_log.jsonl"
+                if log.is_file():
+                    shutil.copy2(log, run_dir / "train_log.jsonl")
+                weights_from = donor.parent.parent
         doc = run(cfg, run_dir)
         if "results" not in doc:
             raise RuntimeError(f"training of {spec.label} stopped before the end; rerun to resume")
-    return RunOutcome(spec, run_dir, doc, digest, reused, time.perf_counter() - t0)
+    return RunOutcome(spec, run_dir, doc, digest, reused, time.perf_counter() - t0, weights_from=weights_from)
 
 
 def rescore(outcome: RunOutcome, benchmark: str, settings: Settings) -> Evaluator:
