@@ -161,12 +161,12 @@ def _sample_thresholds(v, k, side, buf, hist, t):
     """``t`` (len(BRACKET_RANKS),): values at BRACKET_RANKS around the median's rank in a strided
     sample of the map (edges of the sample's histogram bins), non-decreasing."""
     p = v.shape[0]
-    half = SAMPLE_STEP // 2
+    first = min(SAMPLE_STEP // 2, side - 1)  # at least one pixel of a small map
     count = 0
-    smin = v[half * side + half]
+    smin = v[first * side + first]
     smax = smin
-    for y in range(half, side, SAMPLE_STEP):
-        for x in range(half, side, SAMPLE_STEP):
+    for y in range(first, side, SAMPLE_STEP):
+        for x in range(first, side, SAMPLE_STEP):
             z = v[y * side + x]
             buf[count] = z
             count += 1
@@ -345,7 +345,8 @@ def _box(bounds, side):
 
 @_kernel()
 def box_counts(maps, lvs, k, side, pixel_boxes, counts, inter, selected, area):
-    """Per map of ``maps`` (n, side * side) float32, upsampled: the official mask's pixel count
+    """Per map of ``maps`` (n, side * side) float32, upsampled and finite (the evaluator refuses NaN
+    and inf before scoring; nothing here checks bounds): the official mask's pixel count
     (``selected``), its count inside the union of the sample's boxes (``inter``) and the union's
     area (``area``), float64 (n,) each, written in place.
 

@@ -251,3 +251,24 @@ def test_kernels_compile_where_no_cache_can_be_written(monkeypatch) -> None:
     double = compiled._kernel()(lambda x: 2 * x)
     assert double(21) == 42
     assert asked == [True, False]
+
+
+@pytest.mark.parametrize("protocol", sorted(PROTOCOLS))
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 8])
+def test_output_sizes_smaller_than_the_sampling_step(protocol: str, size: int) -> None:
+    """The kernels' strided sample still starts inside a map of a few pixels (the counts are
+    checked against numpy's sort of the official scores)."""
+    rng = np.random.default_rng(size)
+    maps = rng.standard_normal((12, 3, 3), dtype=np.float32)
+    maps[3] = np.float32(0.25)  # constant
+    boxes = np.zeros((12, 1, 4), dtype=np.int64)
+    boxes[:, 0] = [0, 0, max(size // 2, 1), size]
+    _, inter, union = kernels.box_terms(maps, PROTOCOLS[protocol], protocol, boxes, np.ones(12, dtype=np.int64), size=size)
+    gt = np.zeros((size, size), dtype=bool)
+    gt[:, : max(size // 2, 1)] = True
+    for r, up in enumerate(kernels.upsample(maps, PROTOCOLS[protocol], size)):
+        pred = 1 - normalize_img(-up) if protocol == "lvs" else normalize_img(up)
+        thr = np.sort(pred.flatten())[int(size * size / 2)]
+        mask = (pred > thr) | (pred >= 1) if protocol == "lvs" else pred >= thr
+        assert inter[r] == np.count_nonzero(mask & gt)
+        assert union[r] == np.count_nonzero(gt) + np.count_nonzero(mask & ~gt)
