@@ -1,4 +1,5 @@
-"""VGG-SS box path (`avu.metrics.vggss.box_terms`) against a straightforward per-sample computation.
+"""VGG-SS box path (`avu.metrics.vggss.box_terms`, compiled in `avu.metrics.vggss_compiled`) against a
+straightforward per-sample computation.
 
 The reference here is written out independently of the kernels: per sample, the official
 upsampling call (``cv2.resize`` for ``lvs``, ``F.interpolate`` for ``ezvsl``), the official
@@ -131,11 +132,12 @@ def test_odd_shapes_and_chunkings(refs, protocol: str) -> None:
 
 
 def tie_across_bin_edge(protocol: str, lo: float, hi: float) -> tuple[np.float32, np.float32]:
-    """Two neighbouring float32 values in different 8-bit bins of a [lo, hi] map with equal official scores.
+    """Two neighbouring float32 values of a [lo, hi] map, in different 8-bit bins, with equal official scores.
 
     Scores merge neighbouring values where the float32 spacing of ``max - v`` (LVS) or ``v - min``
-    (EZ-VSL) is coarser than that of v. With the median on such a tie, the tie reaches past the
-    median's bin, and the path must find that out and take the straightforward way.
+    (EZ-VSL) is coarser than that of v. With the median on such a tie, the mask starts at the
+    tie's first value, not at the median's: a path that groups pixel values (the earlier 8-bit
+    bins, the compiled path's brackets and histogram bins) must still treat the tie as one score.
     """
     alpha = 255.0 / (hi - lo)
     low, high = np.float32(lo), np.float32(hi)
