@@ -289,7 +289,6 @@ def compiled_bilinear_is_exact(h: int, w: int, size: int) -> bool:
     return bool(np.array_equal(out, reference))
 
 
-
 def upsample_bilinear_align_corners(heatmaps: np.ndarray, size: int = GT_SIZE, work: Workspace | None = None) -> np.ndarray:
     """``F.interpolate(h, size=(size, size), mode='bilinear', align_corners=True)`` (EZ-VSL), float32.
 

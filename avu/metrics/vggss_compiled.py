@@ -11,11 +11,12 @@ Exactness (the tests compare every count with a per-sample restatement of the of
 
 * Both official scores are float32 functions of the upsampled value v that never decrease as v
   grows (LVS ``1 - (max - v) / span``, EZ-VSL ``(v - min) / span``: correctly rounded
-  subtractions and a division are monotone), so ``sort(f(v))[k] == f(sort(v)[k])``: the kernel
-  finds v_k = ``sort(v)[k]`` with float32 comparisons only, then evaluates f with the official
-  float32 operations on every pixel and counts the official mask (``f > f(v_k)`` or ``f >= 1``
-  for LVS, ``f >= f(v_k)`` for EZ-VSL). Ties and the sign of zero need no special case: every
-  decision is a float comparison, as in the official code.
+  subtractions and a division are monotone), so ``sort(f(v))[k] == f(sort(v)[k])`` and each
+  official mask (``f > f(v_k)`` or ``f >= 1`` for LVS, ``f >= f(v_k)`` for EZ-VSL) is the set of
+  pixels from one value T up. The kernel finds v_k = ``sort(v)[k]`` with float32 comparisons
+  only, and T by evaluating f with the official float32 operations on the pixels near v_k (on
+  every pixel where the tie of f(v_k) may reach further; `mask_start`). Ties and the sign of
+  zero need no special case: every decision is a float comparison, as in the official code.
 * No fast-math: LLVM keeps IEEE float32 arithmetic and contracts nothing into fused
   multiply-adds, except where `_fma32` asks for one.
 * `upsample_bilinear` computes torch's ``F.interpolate(bilinear, align_corners=True)`` as ATen's
@@ -58,7 +59,7 @@ SAMPLE_STEP = 7
 #: median usually lies in the inner bracket (~2.3 % of the pixels) or next to it, and whichever
 #: bracket holds it, the result is exact (four measured faster than six: fewer compares per pixel)
 BRACKET_RANKS = (-48, -12, 12, 48)
-#: bins of each refinement step of `select_kth`
+#: bins of each refinement step of `select_kth` (and of the sample's histogram)
 SELECT_BINS = 256
 
 
@@ -100,6 +101,13 @@ def upsample_bilinear(src, out, j0, j1, a0, a1, i0, i1, l0, l1):
                 dst[x] = _fma32(top[x], b0, bottom[x] * b1)
 
 
+@_kernel(inline=True)
+def _bin(x, origin, scale):
+    """The histogram bin of float32 x over a range starting at ``origin`` (float64 arithmetic:
+    monotone in x, so bins keep the values' order)."""
+    return min(int((np.float64(x) - origin) * scale), SELECT_BINS - 1)
+
+
 @_kernel()
 def select_kth(buf, m, kk, hist):
     """The kk-th smallest of ``buf[:m]`` (0 <= kk < m), reordering ``buf``.
@@ -127,7 +135,7 @@ def select_kth(buf, m, kk, hist):
         scale = SELECT_BINS / (np.float64(high) - origin)
         hist[:] = 0
         for i in range(m):
-            hist[min(int((np.float64(buf[i]) - origin) * scale), SELECT_BINS - 1)] += 1
+            hist[_bin(buf[i], origin, scale)] += 1
         below = 0
         b = 0
         while below + hist[b] <= kk:
@@ -136,7 +144,7 @@ def select_kth(buf, m, kk, hist):
         kept = 0
         for i in range(m):
             x = buf[i]
-            if min(int((np.float64(x) - origin) * scale), SELECT_BINS - 1) == b:
+            if _bin(x, origin, scale) == b:
                 buf[kept] = x
                 kept += 1
         m = kept
@@ -179,7 +187,7 @@ def _sample_thresholds(v, k, side, buf, hist, t):
     scale = SELECT_BINS / (np.float64(smax) - origin)
     hist[:] = 0
     for i in range(count):
-        hist[min(int((np.float64(buf[i]) - origin) * scale), SELECT_BINS - 1)] += 1
+        hist[_bin(buf[i], origin, scale)] += 1
     mid = count * k // p
     j = 0
     cumulative = 0
@@ -215,7 +223,7 @@ def _scan(v, t, inside):
 
 
 @_kernel()
-def _mark(v, lower, upper, bounded, inside):
+def _mark_bracket(v, lower, upper, bounded, inside):
     """``inside[i] = lower <= v[i] < upper`` (``v[i] >= lower`` when not ``bounded``)."""
     for i in range(v.shape[0]):
         x = v[i]
@@ -267,7 +275,7 @@ def _score(x, lvs, low, high, span):
 
 
 @_kernel()
-def mask_threshold(v, k, side, lvs, hist, buf, work, inside, t):
+def mask_start(v, k, side, lvs, hist, buf, work, inside, t):
     """(T, selected) of one map ``v`` (side * side,) float32: the official mask is ``v >= T``
     (T = inf: empty, -inf: every pixel) and holds ``selected`` pixels.
 
@@ -303,9 +311,9 @@ def mask_threshold(v, k, side, lvs, hist, buf, work, inside, t):
     if j < len(BRACKET_RANKS):
         upper, bounded = t[j], True
     if j != 2 or below_counts[1] > k:  # not the inner bracket that `_scan` marked
-        _mark(v, lower, upper, bounded, inside)
+        _mark_bracket(v, lower, upper, bounded, inside)
     m = _gather(v, inside, buf)
-    work[:m] = buf[:m]
+    work[:m] = buf[:m]  # select_kth reorders its copy; T is looked for among all of buf[:m]
     vk = select_kth(work, m, k - below, hist)
 
     fk = _score(vk, lvs, low, high, span)
@@ -363,7 +371,7 @@ def box_counts(maps, lvs, k, side, pixel_boxes, counts, inter, selected, area):
     t = np.empty(len(BRACKET_RANKS), np.float32)
     for r in range(n):
         v = maps[r]
-        threshold, selected[r] = mask_threshold(v, k, side, lvs, hist, buf, work, inside, t)
+        threshold, selected[r] = mask_start(v, k, side, lvs, hist, buf, work, inside, t)
         boxes = counts[r]
         hits = 0
         if boxes == 1:

@@ -36,10 +36,10 @@ Run: ``python benchmarks/speed/vggss.py [--quick] [--stages] [--sizes 14 224] [-
 (``--quick``: 600 maps, one repeat). ``benchmarks/speed/run_all.py`` runs the default.
 
 Measured on 2026-12-07 (22:00-22:30 UTC) with ``PYTHONPATH=. python benchmarks/speed/run_all.py
---only vggss`` on the idle 2-core development machine, three runs: ``lvs`` 14x14 13.3-14.0x, ``ezvsl`` 14x14 13.3-14.1x, ``lvs`` 224x224 19.9-23.1x, ``ezvsl`` 224x224
-14.2-15.8x (avu 0.22-0.35 s against 3.1-7.0 s for the official loops). With one scoring thread
-(``AVU_EVAL_THREADS=1``, one run): 7.9x / 7.9x / 11.3x / 8.3x. Every row meets
-the target of 10x. The steps and what was rejected: ``docs/predictions/vggss.md`` ("Speed");
+--only vggss`` on the idle 2-core development machine, three runs: ``lvs`` 14x14 13.3-14.0x,
+``ezvsl`` 14x14 13.3-14.1x, ``lvs`` 224x224 19.9-23.1x, ``ezvsl`` 224x224 14.2-15.8x (avu 0.22-0.35 s
+against 3.1-7.0 s for the official loops): every row meets the target of 10x. With one scoring
+thread (``AVU_EVAL_THREADS=1``, one run): 7.9x / 7.9x / 11.3x / 8.3x. The steps and what was rejected: ``docs/predictions/vggss.md`` ("Speed");
 summary: ``docs/performance.md``.
 """
 
