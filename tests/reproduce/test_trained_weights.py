@@ -38,15 +38,15 @@ def test_a_decoding_change_starts_from_the_trained_weights(finished) -> None:
     assert again.run_dir != first.run_dir and again.weights_from == first.run_dir
     assert again.doc["run"]["resumed_from_step"] == first.doc["run"]["steps"]  # no training step taken
     assert _digest(donor) == before  # the finished run is left as it was
-    weights = {k: v for k, v in torch.load(again.run_dir / "checkpoints" / "last.pt", weights_only=False)["model"].items()}
+    weights = torch.load(again.run_dir / "checkpoints" / "last.pt", weights_only=False)["model"]
     trained = torch.load(donor, weights_only=False)["model"]
     assert weights.keys() == trained.keys() and all(torch.equal(weights[k], trained[k]) for k in trained)
 
 
-@pytest.mark.parametrize("change", ["train.lr=0.5", "seed_offset"])
+@pytest.mark.parametrize("change", ["train.lr=0.5", "another seed"])
 def test_a_training_change_finds_no_trained_weights(finished, change: str) -> None:
     spec, settings, _ = finished
-    if change == "seed_offset":
+    if change == "another seed":
         spec = plan.runs_for(["joint"], list(BENCHMARK_IDS), [1])[0]
         other = settings
     else:
